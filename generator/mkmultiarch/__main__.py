@@ -1,0 +1,3 @@
+from mkmultiarch.cli import app
+
+app(prog_name="mkmultiarch")
