@@ -106,6 +106,8 @@ def _arches(data: dict[str, Any]) -> tuple[str, ...]:
         )
     seen: list[str] = []
     for arch in value:
+        if isinstance(arch, int) and not isinstance(arch, bool):
+            arch = str(arch)  # YAML reads a bare 386 as a number
         if not isinstance(arch, str) or arch not in SUPPORTED_ARCHES:
             raise ConfigError(
                 f"arches: {arch!r} is not supported; use some of: {' '.join(SUPPORTED_ARCHES)} "
@@ -123,9 +125,7 @@ def validate(data: dict[str, Any]) -> Config:
         raise ConfigError(f"{CONFIG_FILE}: expected a mapping of settings, e.g. image: org/app")
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
-        raise ConfigError(
-            f"{unknown[0]}: unknown setting; allowed settings: {', '.join(FIELDS)}"
-        )
+        raise ConfigError(f"{unknown[0]}: unknown setting; allowed settings: {', '.join(FIELDS)}")
     if "image" not in data:
         raise ConfigError("image: required; the repository path without registry, e.g. org/app")
 
@@ -165,10 +165,12 @@ def validate(data: dict[str, Any]) -> Config:
             REGISTRY_HOST,
             "use a host name with an optional port, e.g. docker.io or localhost:5000",
         ),
-        version=_check("version", _text(data, "version", Config.version, numbers_ok=True),
-                       TAG, tag_rule),
-        revision=_check("revision", _text(data, "revision", Config.revision, numbers_ok=True),
-                        TAG, tag_rule),
+        version=_check(
+            "version", _text(data, "version", Config.version, numbers_ok=True), TAG, tag_rule
+        ),
+        revision=_check(
+            "revision", _text(data, "revision", Config.revision, numbers_ok=True), TAG, tag_rule
+        ),
         arches=_arches(data),
         language=language,
         latest=latest,

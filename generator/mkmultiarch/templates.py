@@ -48,8 +48,10 @@ def _environment(root: Path) -> SandboxedEnvironment:
     return SandboxedEnvironment(loader=jinja2.FileSystemLoader(str(root)), **ENVOPS)
 
 
-def _outputs(env: SandboxedEnvironment, root: Path, context: dict[str, Any]) -> list[tuple[str, str]]:
-    """(template, output name) pairs for this context, sorted by template path.
+def _outputs(
+    env: SandboxedEnvironment, root: Path, context: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """(template, output name) pairs for this context, sorted by output name.
 
     Templates named after Copier's own variables (`_copier_conf`, the answers
     file) belong to Copier alone and are skipped here.
@@ -62,10 +64,12 @@ def _outputs(env: SandboxedEnvironment, root: Path, context: dict[str, Any]) -> 
         name = env.from_string(relative.removesuffix(TEMPLATE_SUFFIX)).render(context)
         if name and not name.endswith("/") and "//" not in name:
             outputs.append((relative, name))
-    return outputs
+    return sorted(outputs, key=lambda pair: pair[1])
 
 
-def render(config: Config, *, scaffold: bool = False, only: str | None = None) -> list[RenderedFile]:
+def render(
+    config: Config, *, scaffold: bool = False, only: str | None = None
+) -> list[RenderedFile]:
     """Render the templates whose names survive the context (or just the one named `only`)."""
     root = templates_dir()
     env = _environment(root)

@@ -1,0 +1,44 @@
+"""Helpers to render a config into a directory for tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mkmultiarch.config import validate
+from mkmultiarch.templates import render
+
+# Named configs covering the template branches; snapshots live in snapshots/<name>/.
+CONFIGS: dict[str, dict[str, Any]] = {
+    "seed": {"image": "thedoh/somethingsoon"},
+    "variants": {
+        "image": "team/edge-agent",
+        "registry": "localhost:5000",
+        "version": "2.3.4",
+        "revision": "abc123",
+        "arches": ["amd64", "arm/v6", "arm/v7", "386", "riscv64"],
+        "latest": False,
+        "go_version": "1.22",
+        "go_image": "mirror.example.com/library/golang:1.22",
+        "go_main": "./cmd/agent",
+        "binary": "agent",
+        "runtime_image": "gcr.io/distroless/static:nonroot",
+        "source": "https://github.com/team/edge-agent",
+    },
+    "dockerfile": {
+        "image": "acme/own-dockerfile",
+        "registry": "registry.example.com:443",
+        "language": "dockerfile",
+        "dockerfile": "build/Dockerfile",
+        "arches": ["amd64", "arm64", "ppc64le", "s390x"],
+    },
+}
+
+
+def render_into(directory: Path, data: dict[str, Any]) -> dict[str, str]:
+    """Render `data` (as if from multiarch.yaml) into `directory`; return path -> text."""
+    files = {f.path: f.text for f in render(validate(data))}
+    for path, text in files.items():
+        (directory / path).parent.mkdir(parents=True, exist_ok=True)
+        (directory / path).write_text(text, encoding="utf-8")
+    return files

@@ -1,0 +1,138 @@
+"""multiarch.yaml validation: every rejection names its field and what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mkmultiarch.arches import SUPPORTED_ARCHES, Arch
+from mkmultiarch.config import Config, ConfigError, parse, validate
+
+# (field, bad value): each must be refused with a message starting "<field>:".
+# Shared with the Copier tests, which feed the same values to copier.yml.
+BAD_VALUES: list[tuple[str, Any]] = [
+    ("image", "Thedoh/App"),
+    ("image", "org/app:1.0"),
+    ("image", "docker.io/org/app:tag"),
+    ("image", "org//app"),
+    ("image", "org/app;rm -rf /"),
+    ("image", "org/$(shell id)"),
+    ("image", "org/app\nFOO=1"),
+    ("registry", "my registry"),
+    ("registry", "host:port"),
+    ("registry", "host$$x"),
+    ("registry", "-bad.example.com"),
+    ("version", "1.0;echo hi"),
+    ("version", "-rc1"),
+    ("version", ".hidden"),
+    ("version", "v1 2"),
+    ("version", "a" * 129),
+    ("version", "`id`"),
+    ("version", "1'2"),
+    ("revision", "abc$def"),
+    ("arches", ["amd64", "arm64", "amd64"]),
+    ("arches", ["amd64", "armv7"]),
+    ("arches", ["arm64/v7"]),
+    ("arches", ["AMD64"]),
+    ("arches", []),
+    ("language", "rust"),
+    ("go_version", "go1.22"),
+    ("go_image", "golang:1.22 && curl evil"),
+    ("go_main", "../outside"),
+    ("go_main", "./cmd;id"),
+    ("binary", "bin/app"),
+    ("binary", 'app"x'),
+    ("runtime_image", "scratch#comment"),
+    ("dockerfile", "/etc/Dockerfile"),
+    ("dockerfile", "../Dockerfile"),
+    ("source", "https://user:token@github.com/org/app"),
+    ("source", "https://github.com/org/app?x=$(id)"),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), BAD_VALUES)
+def test_rejects_bad_value_naming_the_field(field: str, value: Any) -> None:
+    with pytest.raises(ConfigError) as raised:
+        validate({"image": "org/app", field: value})
+    message = str(raised.value)
+    assert message.startswith(f"{field}:"), message
+    assert "\n" not in message
+
+
+def test_defaults_are_filled_and_derived() -> None:
+    config = validate({"image": "thedoh/somethingsoon"})
+    assert config == Config(
+        image="thedoh/somethingsoon",
+        go_image="golang:1.23",
+        binary="somethingsoon",
+    )
+    assert config.registry == "docker.io"
+    assert config.arches == ("amd64", "arm64")
+    assert config.latest is True
+
+
+def test_unknown_key_is_refused_with_the_allowed_list() -> None:
+    with pytest.raises(ConfigError, match=r"^arch: unknown setting; allowed settings: image, "):
+        validate({"image": "org/app", "arch": ["amd64"]})
+
+
+def test_missing_image_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"^image: required"):
+        validate({"registry": "docker.io"})
+
+
+def test_yaml_float_version_must_be_quoted() -> None:
+    with pytest.raises(ConfigError, match=r"^version: expected a string, got float 1.1; quote it"):
+        parse("image: org/app\nversion: 1.10\n")
+
+
+def test_integer_version_and_revision_are_accepted() -> None:
+    config = parse("image: org/app\nversion: 2\nrevision: 7\n")
+    assert (config.version, config.revision) == ("2", "7")
+
+
+def test_bad_yaml_and_empty_file() -> None:
+    with pytest.raises(ConfigError, match=r"not valid YAML \(line 3\)"):
+        parse("image: org/app\narches: [amd64\n")
+    with pytest.raises(ConfigError, match="the file is empty"):
+        parse("")
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        parse("- image\n")
+
+
+def test_arches_accept_variants_and_keep_order() -> None:
+    config = validate({"image": "org/app", "arches": ["arm/v7", "amd64", "riscv64"]})
+    assert config.arches == ("arm/v7", "amd64", "riscv64")
+
+
+def test_registry_with_port_and_nested_image() -> None:
+    config = validate({"image": "team/sub/app", "registry": "localhost:5000"})
+    assert (config.registry, config.image, config.binary) == (
+        "localhost:5000",
+        "team/sub/app",
+        "app",
+    )
+
+
+@pytest.mark.parametrize(
+    ("token", "goarch", "goarm", "platform", "suffix"),
+    [
+        ("amd64", "amd64", "", "linux/amd64", "amd64"),
+        ("arm/v7", "arm", "7", "linux/arm/v7", "arm-v7"),
+        ("arm/v6", "arm", "6", "linux/arm/v6", "arm-v6"),
+        ("386", "386", "", "linux/386", "386"),
+    ],
+)
+def test_arch_mapping(token: str, goarch: str, goarm: str, platform: str, suffix: str) -> None:
+    arch = Arch.parse(token)
+    assert (arch.goarch, arch.goarm, arch.platform, arch.tag_suffix) == (
+        goarch,
+        goarm,
+        platform,
+        suffix,
+    )
+
+
+def test_every_supported_arch_parses() -> None:
+    assert [Arch.parse(token).token for token in SUPPORTED_ARCHES] == list(SUPPORTED_ARCHES)

@@ -1,0 +1,161 @@
+"""The Copier entry point: copy, same bytes as `mkmultiarch render`, validators, update."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+import yaml
+
+from mkmultiarch.config import validate
+from mkmultiarch.templates import render
+from tests.conftest import REPO_ROOT, git, make_template_repo
+from tests.test_config import BAD_VALUES
+
+DATA = {"image": "acme/hello", "arches": ["amd64", "arm/v7"], "go_version": "1.19"}
+
+
+def copy(template: Path, destination: Path, data: dict[str, Any]) -> None:
+    copier.run_copy(
+        str(template), str(destination), data=data, defaults=True, unsafe=False, quiet=True
+    )
+
+
+def test_copy_scaffolds_a_whole_project(template_repo: Path, tmp_path: Path) -> None:
+    copy(template_repo, tmp_path, DATA)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        ".copier-answers.yml",
+        ".dockerignore",
+        "Dockerfile",
+        "Makefile",
+        "README.md",
+        "go.mod",
+        "main.go",
+        "multiarch.yaml",
+    ]
+    answers = yaml.safe_load((tmp_path / ".copier-answers.yml").read_text())
+    assert answers["image"] == "acme/hello" and answers["_commit"] == "0.1.0"
+    assert "scaffold" not in answers
+    assert (tmp_path / "go.mod").read_text() == "module example.com/acme/hello\n\ngo 1.19\n"
+
+
+def test_copy_renders_the_same_bytes_as_the_cli(template_repo: Path, tmp_path: Path) -> None:
+    copy(template_repo, tmp_path, DATA)
+    config = validate(yaml.safe_load((tmp_path / "multiarch.yaml").read_text()))
+    assert config == validate(DATA)
+    for rendered in render(config):
+        assert (tmp_path / rendered.path).read_text() == rendered.text, rendered.path
+
+
+def test_copy_from_a_multiarch_yaml_data_file(template_repo: Path, tmp_path: Path) -> None:
+    data_file = REPO_ROOT / "example-project" / "multiarch.yaml"
+    destination = tmp_path / "project"
+    subprocess.run(
+        [
+            "copier",
+            "copy",
+            "--defaults",
+            "--quiet",
+            "--data-file",
+            str(data_file),
+            str(template_repo),
+            str(destination),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    for name in ("Makefile", "Dockerfile"):
+        expected = (REPO_ROOT / "example-project" / name).read_text()
+        assert (destination / name).read_text() == expected
+
+
+def test_copy_with_the_cli_and_no_trust(template_repo: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            "copier",
+            "copy",
+            "--defaults",
+            "--data",
+            "image=team/svc",
+            str(template_repo),
+            str(tmp_path / "svc"),
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "IMG ?= team/svc" in (tmp_path / "svc" / "Makefile").read_text()
+
+
+@pytest.mark.parametrize(("field", "value"), BAD_VALUES)
+def test_copier_validators_refuse_what_the_cli_refuses(
+    template_repo: Path, tmp_path: Path, field: str, value: Any
+) -> None:
+    data = {"image": "org/app", field: value}
+    if field == "dockerfile":
+        data["language"] = "dockerfile"
+    if (
+        field == "arches"
+        and value
+        and len(set(value)) < len(value)
+        and set(value) <= {"amd64", "arm64"}
+    ):
+        # Copier's multiselect drops repeated choices before validating, so the
+        # duplicate can never reach the Makefile: check that instead.
+        copy(template_repo, tmp_path / "out", data)
+        makefile = (tmp_path / "out" / "Makefile").read_text()
+        assert "ARCHES ?= amd64 arm64\n" in makefile
+        return
+    with pytest.raises(Exception) as raised:  # copier raises ValueError subclasses
+        copy(template_repo, tmp_path / "out", data)
+    assert field in str(raised.value)
+    assert not (tmp_path / "out" / "Makefile").exists()
+
+
+def test_update_carries_template_changes_and_keeps_team_edits(tmp_path: Path) -> None:
+    template = make_template_repo(tmp_path / "template", tag="0.1.0")
+    project = tmp_path / "project"
+    copy(template, project, DATA)
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "scaffold")
+
+    # The team adds its own target to the generated Makefile.
+    makefile = project / "Makefile"
+    makefile.write_text(
+        makefile.read_text() + "\n.PHONY: team-target\nteam-target:\n\t@echo ours\n"
+    )
+    git(project, "commit", "-q", "-am", "our own target")
+
+    # The template gains a new comment line in a different place; release 0.2.0.
+    template_makefile = template / "templates" / "Makefile.jinja"
+    text = template_makefile.read_text()
+    template_makefile.write_text(
+        text.replace("SHELL := bash\n", "# Template 0.2.0 was here.\nSHELL := bash\n")
+    )
+    git(template, "commit", "-q", "-am", "template change")
+    git(template, "tag", "0.2.0")
+
+    copier.run_update(str(project), defaults=True, overwrite=True, unsafe=False, quiet=True)
+    updated = makefile.read_text()
+    assert "# Template 0.2.0 was here." in updated
+    assert "team-target:\n\t@echo ours" in updated
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "0.2.0"
+
+
+def test_example_project_matches_a_copier_scaffold_of_its_config(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    """The example's main.go is the scaffold's main.go: one program, two places."""
+    data = yaml.safe_load((REPO_ROOT / "example-project" / "multiarch.yaml").read_text())
+    copy(template_repo, tmp_path, data)
+    example_main = REPO_ROOT / "example-project" / "main.go"
+    assert (tmp_path / "main.go").read_text() == example_main.read_text()
+    shutil.rmtree(tmp_path)

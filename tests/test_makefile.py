@@ -1,0 +1,237 @@
+"""The generated Makefile without Docker: `make -n` plans and the make-time checks.
+
+`make -n` prints the commands a run would execute, in order, so these tests pin
+the workflow (build every arch, push every arch, create + annotate, push the
+list) for several ARCHES without needing an engine. The Docker end-to-end suite
+(tests/e2e) proves the same commands against a real engine and registry.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mkmultiarch.arches import Arch
+from tests.rendering import CONFIGS, render_into
+
+SEED_GOALS = ["clean", "docker-build", "docker-push"]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    render_into(tmp_path, CONFIGS["seed"])
+    return tmp_path
+
+
+def make(
+    project: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def docker_commands(project: Path, *args: str) -> list[str]:
+    """The docker command lines `make -n` would run, in order."""
+    result = make(project, "-n", *args)
+    assert result.returncode == 0, result.stderr
+    joined = result.stdout.replace("\\\n", " ")
+    commands = [" ".join(line.split()) for line in joined.splitlines()]
+    return [c for c in commands if c.startswith(("docker ", "if docker "))]
+
+
+def index_of(commands: list[str], prefix: str) -> int:
+    return next(i for i, c in enumerate(commands) if c.startswith(prefix))
+
+
+@pytest.mark.parametrize(
+    "arches", ["amd64 arm64", "arm/v7", "amd64 arm64 arm/v7 ppc64le s390x riscv64", "386 arm/v6"]
+)
+def test_seed_command_line_runs_the_workflow_in_order(project: Path, arches: str) -> None:
+    tokens = arches.split()
+    commands = docker_commands(
+        project, "VERSION=x", f"ARCHES={arches}", "REGISTRY=localhost:5000", *SEED_GOALS
+    )
+    image = "localhost:5000/thedoh/somethingsoon"
+    per_arch = [f"{image}:{Arch.parse(t).tag_suffix}-x" for t in tokens]
+
+    builds = [c for c in commands if c.startswith("docker build")]
+    assert len(builds) == len(tokens)
+    for token, build in zip(tokens, builds, strict=True):
+        arch = Arch.parse(token)
+        assert f"--platform linux/{token} " in build
+        assert f"--build-arg GOARCH={arch.goarch} " in build
+        assert f"--build-arg GOARM={arch.goarm} " in build
+        assert f"--tag {image}:{arch.tag_suffix}-x " in build
+
+    pushes = [c for c in commands if c.startswith("docker push")]
+    assert pushes == [f"docker push {ref}" for ref in per_arch]
+
+    for tag in ("x", "latest"):
+        rm = commands.index(f"docker manifest rm {image}:{tag} >/dev/null 2>&1 || true")
+        create = commands.index(f"docker manifest create {image}:{tag} {' '.join(per_arch)}")
+        annotates = [
+            i
+            for i, c in enumerate(commands)
+            if c.startswith(f"docker manifest annotate {image}:{tag} ")
+        ]
+        push = commands.index(f"docker manifest push --purge {image}:{tag}")
+        assert max(index_of(commands, "docker push"), rm) < create < min(annotates)
+        assert len(annotates) == len(tokens) and max(annotates) < push
+    # Every build happens before the first push; the clean comes first of all.
+    assert max(commands.index(b) for b in builds) < index_of(commands, "docker push")
+    assert index_of(commands, "if docker image inspect") < index_of(commands, "docker build")
+
+
+def test_variants_are_annotated(project: Path) -> None:
+    commands = docker_commands(
+        project, "VERSION=x", "ARCHES=arm/v6 arm/v7 arm64", "docker-multiarch"
+    )
+    annotates = [c.split(" --os ")[1] for c in commands if "manifest annotate" in c]
+    assert annotates[:3] == [
+        "linux --arch arm --variant v6",
+        "linux --arch arm --variant v7",
+        "linux --arch arm64",
+    ]
+
+
+def test_registry_is_used_in_every_image_name(project: Path) -> None:
+    commands = docker_commands(
+        project, "VERSION=x", "REGISTRY=registry.example.com:5000", *SEED_GOALS
+    )
+    refs = [word for c in commands for word in c.split() if "thedoh/somethingsoon" in word]
+    assert refs and all(r.startswith("registry.example.com:5000/thedoh/") for r in refs)
+
+
+def test_insecure_goes_on_create_and_push_not_annotate(project: Path) -> None:
+    commands = docker_commands(project, "VERSION=x", "INSECURE=1", "docker-push")
+    for command in commands:
+        if command.startswith(("docker manifest create", "docker manifest push")):
+            assert " --insecure " in command
+        if command.startswith("docker manifest annotate"):
+            assert "--insecure" not in command
+
+
+def test_latest_zero_publishes_only_the_version_list(project: Path) -> None:
+    commands = docker_commands(project, "VERSION=x", "LATEST=0", "docker-push")
+    assert not [c for c in commands if c.endswith(":latest")]
+
+
+def test_revision_reaches_the_build(project: Path) -> None:
+    commands = docker_commands(project, "VERSION=x", "REVISION=abc123", "docker-build")
+    assert all(
+        "--build-arg REVISION=abc123 " in c for c in commands if c.startswith("docker build")
+    )
+
+
+def test_per_arch_targets_exist_for_parallel_builds(project: Path) -> None:
+    commands = docker_commands(project, "VERSION=x", "ARCHES=amd64 arm/v7", "docker-build-arm-v7")
+    assert len([c for c in commands if c.startswith("docker build")]) == 1
+    assert "--platform linux/arm/v7 " in commands[0]
+
+
+def test_version_falls_back_outside_git(project: Path) -> None:
+    result = make(project, "version", env={"GIT_CEILING_DIRECTORIES": str(project.parent)})
+    assert result.stdout.strip() == "0.0.1"
+
+
+def test_version_comes_from_git_describe(project: Path) -> None:
+    from tests.conftest import git
+
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "init")
+    git(project, "tag", "v1.4.0")
+    assert make(project, "version").stdout.strip() == "v1.4.0"
+
+
+def test_help_is_the_default_goal(project: Path) -> None:
+    result = make(project)
+    assert result.returncode == 0
+    for target in ("docker-build", "docker-multiarch", "docker-push", "clean", "docker-manifest"):
+        assert f"  {target} " in result.stdout
+    for variable in ("IMG", "REGISTRY", "VERSION", "ARCHES", "INSECURE", "GO_IMAGE"):
+        assert f"  {variable} " in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ARCHES=amd64 armv7"], "ARCHES: unsupported 'armv7'"),
+        (["ARCHES=amd64 amd64"], "ARCHES lists an arch twice"),
+        (["ARCHES="], "ARCHES is empty"),
+    ],
+)
+def test_bad_arches_stop_make_before_anything_runs(
+    project: Path, args: list[str], message: str
+) -> None:
+    result = make(project, *args, "docker-build")
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("VERSION", "1.0;touch pwned"),
+        ("VERSION", "$(touch pwned)"),
+        ("VERSION", "-rc1"),
+        ("IMG", "Org/App"),
+        ("REGISTRY", "host name"),
+        ("INSECURE", "yes"),
+        ("GO_IMAGE", "golang;id"),
+        ("SOURCE", "https://u:p@example.com/x"),
+    ],
+)
+def test_bad_values_are_refused_before_reaching_a_shell(
+    project: Path, variable: str, value: str
+) -> None:
+    result = make(project, f"{variable}={value}", "check-vars")
+    assert result.returncode == 2
+    assert f"make: {variable}" in result.stderr
+    assert not (project / "pwned").exists()
+
+
+def fake_docker(directory: Path, client_version: str, has_buildx: bool) -> Path:
+    """A stand-in docker client answering only what check-builder asks."""
+    script = directory / "docker"
+    buildx = "exit 0" if has_buildx else "echo 'unknown command' >&2; exit 1"
+    script.write_text(
+        "#!/usr/bin/env bash\n"
+        f"if [[ $1 == buildx ]]; then {buildx}; fi\n"
+        f"if [[ $1 == version ]]; then echo {client_version}; exit 0; fi\n"
+        "exit 99\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+@pytest.mark.parametrize(
+    ("client", "buildx", "ok"),
+    [
+        ("28.2.2", False, False),  # new client without buildx: cannot use BuildKit
+        ("28.2.2", True, True),
+        ("20.10.24+dfsg1", False, True),  # BuildKit built into the 20.10 client
+    ],
+)
+def test_check_builder(project: Path, client: str, buildx: bool, ok: bool) -> None:
+    docker = fake_docker(project, client, buildx)
+    result = make(project, f"DOCKER={docker}", "check-builder")
+    assert (result.returncode == 0) is ok, result.stderr
+    if not ok:
+        assert "BuildKit is required" in result.stderr and client in result.stderr
+
+
+def test_legacy_builder_is_refused(project: Path) -> None:
+    docker = fake_docker(project, "20.10.24", has_buildx=False)
+    result = make(project, f"DOCKER={docker}", "check-builder", env={"DOCKER_BUILDKIT": "0"})
+    assert result.returncode == 2
+    assert "DOCKER_BUILDKIT=0: BuildKit is required" in result.stderr
