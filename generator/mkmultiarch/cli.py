@@ -1,10 +1,12 @@
 """The `mkmultiarch` command line.
 
-Exit codes (the same for every command):
-  0  done, or nothing to do
-  1  `render --check`/`--diff` found stale files, or `render` refused to
-     overwrite a file the team changed (re-run with --force)
-  2  bad input: an invalid multiarch.yaml, a missing file, a bad option
+Exit codes (one scheme for every command):
+  0  done, nothing to do, or every check passed
+  1  problems found: `render --check`/`--diff` found stale files, `render`
+     refused to overwrite a file the team changed (re-run with --force),
+     `verify` found a broken image, `doctor` found a failing check
+  2  could not do it: bad input (invalid multiarch.yaml, missing file, bad
+     option), or `verify` could not reach or read the registry
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ def main(
 ) -> None:
     """Generate a plain, team-owned Makefile and Dockerfile for multi-arch container images.
 
-    Exit codes: 0 done; 1 stale files (--check) or a refused overwrite; 2 bad input.
+    Exit codes: 0 ok; 1 problems found (stale files, a refused overwrite, a
+    broken image, a failing host check); 2 bad input or could not check.
     """
 
 
@@ -132,3 +135,119 @@ def init_command(
     config_path.parent.mkdir(parents=True, exist_ok=True)
     config_path.write_text(render_starter_config(config), encoding="utf-8")
     typer.echo(f"wrote {config_path}; edit it, then run `mkmultiarch render`")
+
+
+# ---------------------------------------------------------------------------
+# verify and doctor. Their modules are imported when the command runs, so
+# `render` does not pay for the HTTP client. Exit codes:
+#   verify: 0 every check passed; 1 problems found; 2 could not check (bad
+#           input, unreachable registry, 401, tag not found)
+#   doctor: 0 no failure (warnings allowed); 1 at least one failure
+
+EXIT_PROBLEMS = 1
+EXIT_CANNOT_CHECK = 2
+
+
+@app.command("verify")
+def verify_command(
+    image: Annotated[
+        str | None,
+        typer.Argument(
+            help="The tag to check, e.g. localhost:5000/org/app:1.2.3 "
+            "(default: REGISTRY/IMAGE:VERSION from the config).",
+            metavar="IMAGE[:TAG]",
+            show_default=False,
+        ),
+    ] = None,
+    arch: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--arch",
+            "-a",
+            help="An arch the list must have, e.g. amd64 or arm/v7; repeat it "
+            "(default: the config's arches).",
+            metavar="ARCH",
+            show_default=False,
+        ),
+    ] = None,
+    config_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="The multiarch.yaml giving the expected arches (read by default without IMAGE).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="The registry speaks plain HTTP.")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Check a pushed tag in the registry: a manifest list with every arch, honest images.
+
+    Reads the registry over HTTP (no Docker engine), with your `docker login`
+    credentials. Checks that the tag is a manifest list, has the expected
+    platforms, that each image config names its entry's platform, and that
+    each entrypoint binary is built for it (ELF header). Exit codes: 0 all
+    good; 1 problems found; 2 could not check.
+    """
+    from mkmultiarch import credentials, report, verify
+    from mkmultiarch.registry import RegistryClient, RegistryError
+
+    try:
+        job = verify.plan(image, arch or [], config_path)
+    except verify.VerifyInputError as error:
+        raise _fail(str(error), EXIT_CANNOT_CHECK) from None
+
+    def lookup() -> credentials.Credential | None:
+        return credentials.lookup(job.ref.registry)
+
+    try:
+        with RegistryClient(job.ref.registry, insecure=insecure, credentials=lookup) as client:
+            result = verify.verify(client, job.ref, job.expected, job.expected_source)
+    except RegistryError as error:
+        if json_output:
+            typer.echo(report.render_error_json(str(job.ref), str(error)))
+        raise _fail(f"cannot check {job.ref}: {error}", EXIT_CANNOT_CHECK) from None
+    typer.echo(report.render_json(result) if json_output else report.render_text(result))
+    if not result.ok:
+        raise _fail(f"{job.ref}: {len(result.problems)} problem(s) found", EXIT_PROBLEMS)
+
+
+@app.command("doctor")
+def doctor_command(
+    config_path: ConfigOption = Path(CONFIG_FILE),
+    docker: Annotated[
+        str, typer.Option("--docker", help="The docker client to check (a name on PATH or a path).")
+    ] = "docker",
+) -> None:
+    """Check this host can build and push: docker, BuildKit, docker manifest, QEMU, registry.
+
+    Each check is ok, a warning or a failure with its fix. Reads multiarch.yaml
+    for the arches and the registry (the defaults without one). Exit codes:
+    0 no failure; 1 at least one failure; 2 bad input.
+    """
+    from mkmultiarch import doctor, report
+    from mkmultiarch.checks import Status
+
+    if config_path.exists():
+        try:
+            config = load(config_path)
+        except ConfigError as error:
+            raise _fail(str(error)) from None
+        source = str(config_path)
+    else:
+        config = Config(image="org/app")
+        source = f"defaults ({config_path} not found)"
+    typer.echo(
+        f"mkmultiarch doctor: {source}: registry {config.registry}, "
+        f"arches {' '.join(config.arches)}"
+    )
+    typer.echo("")
+    checks = doctor.run(config, docker=docker)
+    typer.echo(report.render_checks(checks))
+    failures = [check for check in checks if check.status is Status.FAIL]
+    if failures:
+        raise _fail(f"{len(failures)} check(s) failed: {failures[0].name}", EXIT_PROBLEMS)

@@ -1,0 +1,493 @@
+"""Check a pushed tag: is it a manifest list, for the expected platforms, of honest images?
+
+For every platform entry of the list:
+- the image config's os/architecture/variant must agree with the entry
+  (a legacy or `--platform`-less build writes the build host's arch there);
+- the entrypoint binary must be for that architecture: its ELF header, read
+  from the layers, must name the entry's machine (arm v6/v7 only when the
+  binary carries Go build info).
+Attestation entries (`unknown/unknown`) are listed but are not platforms.
+
+`verify()` only reads; it returns a VerifyResult and raises RegistryError
+when the tag cannot be checked at all (unreachable, 401, not found).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from mkmultiarch.arches import SUPPORTED_ARCHES, Arch
+from mkmultiarch.checks import Check, Status, worst
+from mkmultiarch.config import CONFIG_FILE, ConfigError, load
+from mkmultiarch.elf import BinaryArch, NotElfError, identify
+from mkmultiarch.imageref import ImageRef, ImageRefError, parse_reference
+from mkmultiarch.layers import FoundFile, Layer, LayerError, command_candidates, find_file
+from mkmultiarch.platforms import Platform
+from mkmultiarch.registry import (
+    IMAGE_TYPES,
+    INDEX_TYPES,
+    MEDIA_TYPE_NAMES,
+    Manifest,
+    NotFoundError,
+    RegistryClient,
+)
+
+ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
+
+
+class VerifyInputError(ValueError):
+    """Bad arguments: an image reference, an arch token, a config file."""
+
+
+@dataclass
+class EntryResult:
+    """One entry of the list (or the single image), and what was found in it."""
+
+    platform: str  # as the list entry names it (for a single image: its config)
+    digest: str
+    media_type: str
+    kind: str = "image"  # image, attestation, index
+    config_platform: str = ""
+    entrypoint: str = ""  # the file checked, e.g. /usr/local/bin/hello
+    binary: str = ""  # e.g. "ELF 64-bit LSB AArch64"
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def status(self) -> Status:
+        return worst(check.status for check in self.checks)
+
+    def add(self, name: str, status: Status, message: str) -> None:
+        self.checks.append(Check(name, status, message))
+
+
+@dataclass
+class VerifyResult:
+    image: str
+    digest: str
+    media_type: str
+    is_list: bool
+    expected: list[str]
+    expected_source: str  # "--arch", the config path, or "" (nothing expected)
+    present: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    attestations: int = 0
+    entries: list[EntryResult] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    auth: str = "anonymous"
+
+    def add(self, name: str, status: Status, message: str) -> None:
+        self.checks.append(Check(name, status, message))
+
+    def findings(self, status: Status) -> list[str]:
+        """One line per check with STATUS, prefixed with its entry's platform."""
+        lines = [
+            f"{check.name}: {check.message}" for check in self.checks if check.status == status
+        ]
+        for entry in self.entries:
+            lines += [
+                f"{entry.platform} {check.name}: {check.message}"
+                for check in entry.checks
+                if check.status == status
+            ]
+        return lines
+
+    @property
+    def problems(self) -> list[str]:
+        return self.findings(Status.FAIL)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def media_type_name(self) -> str:
+        return MEDIA_TYPE_NAMES.get(self.media_type, self.media_type)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for entry, raw in zip(self.entries, data["entries"], strict=True):
+            raw["status"] = entry.status.value
+        data["media_type_name"] = self.media_type_name
+        data["problems"] = self.problems
+        data["warnings"] = self.findings(Status.WARNING)
+        data["ok"] = self.ok
+        data["exit_code"] = 0 if self.ok else 1
+        return data
+
+
+# -- inputs -----------------------------------------------------------------------------
+
+
+def parse_arch_tokens(tokens: Sequence[str]) -> list[Arch]:
+    """`--arch` values: amd64, arm/v7, linux/arm64; several per value with commas or spaces."""
+    arches: list[Arch] = []
+    for value in tokens:
+        for token in value.replace(",", " ").split():
+            token = token.removeprefix("linux/")
+            try:
+                arch = Arch.parse(token)
+            except ValueError:
+                raise VerifyInputError(
+                    f"--arch: {token!r} is not supported; use some of: {' '.join(SUPPORTED_ARCHES)}"
+                ) from None
+            if arch not in arches:
+                arches.append(arch)
+    return arches
+
+
+@dataclass(frozen=True)
+class VerifyPlan:
+    ref: ImageRef
+    expected: list[Arch] | None  # None: nothing given, only the entries are checked
+    expected_source: str
+
+
+def plan(image: str | None, arch_tokens: Sequence[str], config_path: Path | None) -> VerifyPlan:
+    """Decide what to check from the command line.
+
+    Expected arches come from --arch, else from the config (--config, or
+    ./multiarch.yaml when IMAGE is not given). Without IMAGE, the image is the
+    config's REGISTRY/IMAGE:VERSION.
+    """
+    config = None
+    if config_path is not None or image is None:
+        path = config_path if config_path is not None else Path(CONFIG_FILE)
+        try:
+            config = load(path)
+        except ConfigError as error:
+            hint = "" if image is not None else " (without IMAGE, the image comes from the config)"
+            raise VerifyInputError(f"{error}{hint}") from None
+    if image is None:
+        assert config is not None
+        image = f"{config.registry}/{config.image}:{config.version}"
+    try:
+        ref = parse_reference(image)
+    except ImageRefError as error:
+        raise VerifyInputError(str(error)) from None
+    if arch_tokens:
+        return VerifyPlan(ref, parse_arch_tokens(arch_tokens), "--arch")
+    if config is not None:
+        source = str(config_path) if config_path is not None else CONFIG_FILE
+        return VerifyPlan(ref, [Arch.parse(token) for token in config.arches], source)
+    return VerifyPlan(ref, None, "")
+
+
+# -- the checks -------------------------------------------------------------------------
+
+
+def _command(config: dict[str, Any]) -> tuple[str, str]:
+    """(the program the container runs, where it came from): Entrypoint[0], else Cmd[0]."""
+    for key in ("Entrypoint", "Cmd"):
+        value = config.get(key)
+        if isinstance(value, list) and value and isinstance(value[0], str) and value[0]:
+            return value[0], key
+    return "", ""
+
+
+def _interpreter(data: bytes) -> str:
+    """The interpreter of a `#!` script, or ''."""
+    if not data.startswith(b"#!"):
+        return ""
+    line = data[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    return line.split()[0] if line else ""
+
+
+def _check_arch(entry: EntryResult, claimed: Platform, binary: BinaryArch, path: str) -> None:
+    want = claimed.normalized()
+    got = binary.goarch
+    described = binary.describe()
+    goos = binary.go.settings.get("GOOS", "") if binary.go is not None else ""
+    if got is None:
+        entry.add("binary", Status.FAIL, f"{path} is {described}, not a {want} binary")
+        return
+    if got != want.architecture:
+        entry.add(
+            "binary",
+            Status.FAIL,
+            f"{path} is {described} ({got}), but the entry says {claimed}: "
+            f"it fails with `exec format error` there; compile it with GOARCH={want.architecture}",
+        )
+        return
+    if goos and goos != want.os:
+        entry.add("binary", Status.FAIL, f"{path} was built for GOOS={goos}, the entry says {want}")
+        return
+    if want.architecture != "arm":
+        entry.add("binary", Status.OK, f"{path} is {described}")
+        return
+    if binary.variant is None:
+        entry.add(
+            "binary",
+            Status.WARNING,
+            f"{path} is 32-bit ARM; the variant ({want.variant}) is not checked: "
+            f"{binary.variant_note}",
+        )
+    elif binary.variant == want.variant:
+        entry.add("binary", Status.OK, f"{path} is {described} ({binary.variant_note})")
+    elif binary.variant > want.variant:
+        entry.add(
+            "binary",
+            Status.FAIL,
+            f"{path} is built for arm/{binary.variant} ({binary.variant_note}), but the entry "
+            f"says {want}: it crashes on {want.variant} CPUs; build with "
+            f"GOARM={want.variant.removeprefix('v')}",
+        )
+    else:
+        entry.add(
+            "binary",
+            Status.WARNING,
+            f"{path} is built for arm/{binary.variant} ({binary.variant_note}); it runs on "
+            f"{want} without using its instructions; build with GOARM={want.variant[1:]}",
+        )
+
+
+def _check_binary(
+    client: RegistryClient,
+    repository: str,
+    manifest: Manifest,
+    config: dict[str, Any],
+    claimed: Platform,
+    entry: EntryResult,
+) -> None:
+    settings = config.get("config")
+    settings = settings if isinstance(settings, dict) else {}
+    command, origin = _command(settings)
+    if not command:
+        entry.add("binary", Status.WARNING, "the image config has no Entrypoint or Cmd to check")
+        return
+    env = settings.get("Env")
+    env = [item for item in env if isinstance(item, str)] if isinstance(env, list) else []
+    workdir = str(settings.get("WorkingDir") or "/")
+    layers = [
+        Layer(str(layer.get("digest", "")), str(layer.get("mediaType", "")))
+        for layer in manifest.data.get("layers") or []
+        if isinstance(layer, dict)
+    ]
+
+    def open_blob(digest: str) -> AbstractContextManager[IO[bytes]]:
+        return client.open_blob(repository, digest)
+
+    label = f"{origin}[0] {command}"
+    found: FoundFile | None = None
+    for _hop in range(2):  # the entrypoint, then the interpreter of a script
+        try:
+            result = find_file(layers, open_blob, command_candidates(command, env, workdir))
+        except LayerError as error:
+            entry.add("binary", Status.WARNING, f"{label}: not checked: {error}")
+            return
+        except NotFoundError as error:
+            entry.add("binary", Status.FAIL, f"{label}: a layer is missing: {error}")
+            return
+        if not isinstance(result, FoundFile):
+            entry.add("binary", Status.FAIL, f"{label} is not in the image ({result.reason})")
+            return
+        found = result
+        shown = (
+            f"{command} -> {result.path}"
+            if command.startswith("/") and result.links
+            else result.path
+        )
+        entry.entrypoint = f"{entry.entrypoint} (#!{shown})" if entry.entrypoint else shown
+        interpreter = _interpreter(result.data)
+        if not interpreter or found.path == interpreter:
+            break
+        label = f"interpreter {interpreter} of {result.path}"
+        command = interpreter
+    assert found is not None
+    try:
+        binary = identify(found.data)
+    except NotElfError as error:
+        entry.add("binary", Status.FAIL, f"{label}: {found.path} is not an ELF binary ({error})")
+        return
+    entry.binary = binary.describe()
+    _check_arch(entry, claimed, binary, found.path)
+
+
+def _check_image(
+    client: RegistryClient,
+    repository: str,
+    manifest: Manifest,
+    claimed: Platform | None,
+    entry: EntryResult,
+    *,
+    check_binaries: bool,
+) -> Platform | None:
+    """Check one image manifest against the platform its list entry claims; return its config's."""
+    if manifest.media_type not in IMAGE_TYPES:
+        entry.add("manifest", Status.FAIL, f"unexpected manifest type {manifest.media_type}")
+        return None
+    descriptor = manifest.data.get("config")
+    digest = descriptor.get("digest") if isinstance(descriptor, dict) else None
+    if not isinstance(digest, str):
+        entry.add("config", Status.FAIL, "the manifest has no config descriptor")
+        return None
+    try:
+        config = json.loads(client.get_blob(repository, digest))
+    except NotFoundError:
+        entry.add("config", Status.FAIL, f"the image config {digest} is not in the registry")
+        return None
+    except ValueError:
+        entry.add("config", Status.FAIL, f"the image config {digest} is not JSON")
+        return None
+    if not isinstance(config, dict):
+        entry.add("config", Status.FAIL, f"the image config {digest} is not a JSON object")
+        return None
+    actual = Platform.from_json(config)
+    entry.config_platform = str(actual)
+    if claimed is None:
+        claimed = actual
+        entry.add("config", Status.OK, f"the image config says {actual}")
+    elif claimed.matches(actual):
+        entry.add("config", Status.OK, f"the image config says {actual}, as the entry does")
+    else:
+        entry.add(
+            "config",
+            Status.FAIL,
+            f"the image config says {actual}, but the list entry says {claimed}: "
+            f"build it with --platform {claimed} (BuildKit), not just GOARCH",
+        )
+    if check_binaries:
+        _check_binary(client, repository, manifest, config, claimed, entry)
+    return actual
+
+
+def _compare_platforms(
+    result: VerifyResult, expected: Sequence[Arch] | None, found: list[Platform]
+) -> None:
+    present = [platform.normalized() for platform in found]
+    result.present = [str(platform) for platform in present]
+    seen = list(dict.fromkeys(present))
+    for platform in seen:
+        count = present.count(platform)
+        if count > 1:
+            result.add(
+                "platforms",
+                Status.FAIL,
+                f"{platform} is listed {count} times; Docker uses the first",
+            )
+    if expected is None:
+        result.add(
+            "platforms",
+            Status.WARNING,
+            f"found {' '.join(result.present) or 'none'}; nothing to compare with: pass --arch "
+            f"(e.g. --arch amd64 --arch arm64) or --config {CONFIG_FILE}",
+        )
+        return
+    wanted = [Platform.from_arch(arch) for arch in expected]
+    result.expected = [str(platform) for platform in wanted]
+    result.missing = [str(w) for w in wanted if w.normalized() not in seen]
+    result.unexpected = [str(p) for p in seen if all(p != w.normalized() for w in wanted)]
+    if result.missing:
+        result.add(
+            "platforms",
+            Status.FAIL,
+            f"missing {' '.join(result.missing)} (expected {' '.join(result.expected)} "
+            f"from {result.expected_source})",
+        )
+    if result.unexpected:
+        result.add(
+            "platforms",
+            Status.WARNING,
+            f"not expected: {' '.join(result.unexpected)} (expected from {result.expected_source})",
+        )
+    if not result.missing and not result.unexpected:
+        result.add("platforms", Status.OK, f"all {len(wanted)} expected platforms are present")
+
+
+def verify(
+    client: RegistryClient,
+    ref: ImageRef,
+    expected: Sequence[Arch] | None = None,
+    expected_source: str = "",
+    *,
+    check_binaries: bool = True,
+) -> VerifyResult:
+    """Check REF in the registry; raise RegistryError if it cannot be checked at all."""
+    top = client.get_manifest(ref.repository, ref.reference)
+    result = VerifyResult(
+        image=str(ref),
+        digest=top.digest,
+        media_type=top.media_type,
+        is_list=top.is_index,
+        expected=[],
+        expected_source=expected_source,
+    )
+    platforms: list[Platform] = []
+    if not top.is_index:
+        entry = EntryResult("?", top.digest, top.media_type)
+        result.entries.append(entry)
+        actual = _check_image(
+            client, ref.repository, top, None, entry, check_binaries=check_binaries
+        )
+        entry.platform = str(actual) if actual is not None else "?"
+        if actual is not None:
+            platforms.append(actual)
+        result.add(
+            "list",
+            Status.FAIL,
+            f"not a manifest list: a single-arch image for {entry.platform} "
+            f"({result.media_type_name}); push a list of per-arch images (make docker-push)",
+        )
+    else:
+        descriptors = [d for d in top.data.get("manifests") or [] if isinstance(d, dict)]
+        for descriptor in descriptors:
+            raw_platform = descriptor.get("platform")
+            claimed = Platform.from_json(raw_platform)
+            annotations = descriptor.get("annotations")
+            annotations = annotations if isinstance(annotations, dict) else {}
+            entry = EntryResult(
+                platform=str(claimed) if raw_platform else "(none)",
+                digest=str(descriptor.get("digest", "")),
+                media_type=str(descriptor.get("mediaType", "")),
+            )
+            result.entries.append(entry)
+            if (
+                claimed.is_unknown
+                or annotations.get(ATTESTATION_ANNOTATION) == "attestation-manifest"
+            ):
+                entry.kind = "attestation"
+                about = annotations.get("vnd.docker.reference.digest", "")
+                entry.add(
+                    "entry",
+                    Status.SKIPPED,
+                    "attestation (provenance/SBOM)"
+                    + (f" for {about}" if about else "")
+                    + "; not a platform",
+                )
+                result.attestations += 1
+                continue
+            if not raw_platform:
+                entry.add("entry", Status.FAIL, "no platform: Docker cannot select this entry")
+                continue
+            if entry.media_type in INDEX_TYPES:
+                entry.kind = "index"
+                entry.add("entry", Status.FAIL, "a nested index; a platform entry must be an image")
+                continue
+            platforms.append(claimed)
+            if claimed.architecture == "arm" and not claimed.variant:
+                entry.add(
+                    "entry",
+                    Status.WARNING,
+                    "no variant (Docker reads it as v7); annotate it: "
+                    "docker manifest annotate --arch arm --variant v7",
+                )
+            try:
+                manifest = client.get_manifest(ref.repository, entry.digest)
+            except NotFoundError:
+                entry.add("manifest", Status.FAIL, f"{entry.digest} is not in the registry")
+                continue
+            _check_image(
+                client, ref.repository, manifest, claimed, entry, check_binaries=check_binaries
+            )
+        count = len(platforms)
+        extra = f" + {result.attestations} attestation(s)" if result.attestations else ""
+        status = Status.OK if count else Status.FAIL
+        result.add("list", status, f"{result.media_type_name} with {count} platform(s){extra}")
+    _compare_platforms(result, expected, platforms)
+    result.auth = client.auth_method
+    return result

@@ -1,0 +1,241 @@
+"""`mkmultiarch doctor`: fake docker clients, a fake binfmt_misc, the in-process registry."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from mkmultiarch import doctor
+from mkmultiarch.checks import Check, Status
+from mkmultiarch.cli import app
+from tests.test_registry_server import PASSWORD, USER, FakeRegistry
+
+DAEMON_DOWN = (
+    "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+    "Is the docker daemon running?"
+)
+NO_BUILDX = "echo \"docker: 'buildx' is not a docker command.\" >&2; exit 1"
+BUILDX = "echo 'github.com/docker/buildx v0.14.1 59582b4'"
+MANIFEST = "echo 'Usage:  docker manifest COMMAND'; echo '  create      Create a local list'"
+NO_MANIFEST = (
+    "echo 'docker manifest is only supported on a Docker cli with experimental cli features "
+    "enabled' >&2; exit 1"
+)
+
+
+def fake_docker(
+    directory: Path,
+    client: str,
+    *,
+    server: str | None = "20.10.24",
+    buildx: bool = False,
+    manifest: bool = True,
+) -> Path:
+    """A `docker` script answering version, buildx version and manifest --help like CLI CLIENT."""
+    directory.mkdir(parents=True, exist_ok=True)
+    version = json.dumps(
+        {"Client": {"Version": client}, "Server": {"Version": server} if server else None}
+    )
+    down = "" if server else f"echo '{DAEMON_DOWN}' >&2; exit 1"
+    lines = [
+        "#!/bin/sh",
+        'case "$1 $2" in',
+        f"  'version --format') echo '{version}'; {down} ;;",
+        f"  'buildx version') {BUILDX if buildx else NO_BUILDX} ;;",
+        f"  'manifest --help') {MANIFEST if manifest else NO_MANIFEST} ;;",
+        '  *) echo "unexpected: $*" >&2; exit 9 ;;',
+        "esac",
+    ]
+    path = directory / "docker"
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o755)
+    return path
+
+
+def by_name(checks: list[Check]) -> dict[str, Check]:
+    return {check.name: check for check in checks}
+
+
+def test_docker_20_has_buildkit_built_in(tmp_path: Path) -> None:
+    docker = fake_docker(tmp_path / "a", "20.10.24+dfsg1")
+    checks = by_name(doctor.check_docker(str(docker), {"PATH": ""}))
+    assert checks["docker client"] == Check("docker client", Status.OK, f"{docker}: 20.10.24+dfsg1")
+    assert checks["docker daemon"].status == Status.OK
+    assert checks["BuildKit"].status == Status.OK and "built in" in checks["BuildKit"].message
+    assert checks["docker manifest"].status == Status.OK
+
+
+def test_docker_28_without_buildx_fails_and_names_another_client(tmp_path: Path) -> None:
+    new = fake_docker(tmp_path / "local", "28.2.2")
+    old = fake_docker(tmp_path / "usr", "20.10.24")
+    checks = by_name(
+        doctor.check_docker(str(new), {"PATH": f"{tmp_path / 'local'}:{tmp_path / 'usr'}"})
+    )
+    buildkit = checks["BuildKit"]
+    assert buildkit.status == Status.FAIL
+    assert "client 28.2.2 has no buildx plugin" in buildkit.message
+    assert "docker-buildx-plugin" in buildkit.fix
+    assert f"--docker {old}" in buildkit.fix and f"make DOCKER={old}" in buildkit.fix
+
+
+def test_buildx_plugin(tmp_path: Path) -> None:
+    docker = fake_docker(tmp_path, "27.0.1", buildx=True)
+    buildkit = by_name(doctor.check_docker(str(docker), {}))["BuildKit"]
+    assert buildkit.status == Status.OK and "v0.14.1" in buildkit.message
+
+
+def test_daemon_down_and_no_manifest(tmp_path: Path) -> None:
+    docker = fake_docker(tmp_path, "20.10.24", server=None, manifest=False)
+    checks = by_name(doctor.check_docker(str(docker), {}))
+    assert checks["docker daemon"].status == Status.FAIL
+    assert DAEMON_DOWN in checks["docker daemon"].message
+    assert "systemctl start docker" in checks["docker daemon"].fix
+    assert checks["docker manifest"].status == Status.FAIL
+    assert "experimental" in checks["docker manifest"].message
+
+
+def test_docker_buildkit_0_in_the_environment(tmp_path: Path) -> None:
+    docker = fake_docker(tmp_path, "20.10.24")
+    buildkit = by_name(doctor.check_docker(str(docker), {"DOCKER_BUILDKIT": "0"}))["BuildKit"]
+    assert buildkit.status == Status.FAIL and buildkit.fix == "unset DOCKER_BUILDKIT"
+
+
+def test_no_docker() -> None:
+    (check,) = doctor.check_docker("no-such-docker-client", {})
+    assert check.status == Status.FAIL and "--docker PATH" in check.fix
+
+
+def binfmt(directory: Path, handlers: dict[str, tuple[bool, str]]) -> Path:
+    directory.mkdir()
+    (directory / "status").write_text("enabled\n")
+    (directory / "register").write_text("")
+    for name, (enabled, flags) in handlers.items():
+        (directory / name).write_text(
+            f"{'enabled' if enabled else 'disabled'}\ninterpreter /usr/bin/{name}-static\n"
+            f"flags: {flags}\noffset 0\nmagic 7f454c46\nmask ffffffff\n"
+        )
+    return directory
+
+
+def test_qemu_handlers(tmp_path: Path) -> None:
+    directory = binfmt(
+        tmp_path / "binfmt",
+        {"qemu-aarch64": (True, "OCF"), "qemu-arm": (False, "F"), "qemu-ppc64le": (True, "OC")},
+    )
+    arches = ("amd64", "arm64", "arm/v7", "ppc64le", "riscv64", "386")
+    checks = by_name(doctor.check_qemu(arches, "go", host="amd64", binfmt_dir=directory))
+    assert "QEMU linux/amd64" not in checks
+    assert checks["QEMU linux/arm64"].status == Status.OK
+    assert "not to build it" in checks["QEMU linux/arm64"].message
+    assert checks["QEMU linux/arm/v7"].status == Status.WARNING
+    assert "disabled" in checks["QEMU linux/arm/v7"].message
+    assert checks["QEMU linux/ppc64le"].status == Status.WARNING
+    assert "F flag" in checks["QEMU linux/ppc64le"].message
+    riscv = checks["QEMU linux/riscv64"]
+    assert riscv.status == Status.WARNING
+    assert (
+        "building needs none (Go cross-compiles), but running or testing the image does"
+        in riscv.message
+    )
+    assert "tonistiigi/binfmt --install riscv64" in riscv.fix
+    assert checks["QEMU linux/386"].status == Status.OK  # x86-64 runs 386 natively
+
+
+def test_qemu_other_cases(tmp_path: Path) -> None:
+    (check,) = doctor.check_qemu(("amd64",), "go", host="amd64", binfmt_dir=tmp_path)
+    assert check.status == Status.OK and "host's" in check.message
+    (check,) = doctor.check_qemu(("amd64", "arm64"), "go", host="amd64", binfmt_dir=tmp_path / "x")
+    assert check.status == Status.WARNING and "not mounted" in check.message
+    directory = binfmt(tmp_path / "b", {})
+    (check,) = doctor.check_qemu(("arm/v7",), "dockerfile", host="arm64", binfmt_dir=directory)
+    assert "RUNs commands in the target stage" in check.message
+    assert "run it natively" in check.message
+    assert doctor.host_arch("x86_64") == "amd64" and doctor.host_arch("aarch64") == "arm64"
+
+
+def docker_config(directory: Path, host: str, password: str) -> dict[str, str]:
+    directory.mkdir(exist_ok=True)
+    auth = base64.b64encode(f"{USER}:{password}".encode()).decode()
+    (directory / "config.json").write_text(json.dumps({"auths": {host: {"auth": auth}}}))
+    return {"DOCKER_CONFIG": str(directory)}
+
+
+def test_registry_open(tmp_path: Path) -> None:
+    with FakeRegistry() as server:
+        checks = doctor.check_registry(server.host, {"DOCKER_CONFIG": str(tmp_path)})
+    registry, credentials = checks
+    assert registry.status == Status.OK and "plain HTTP only" in registry.message
+    assert "INSECURE=1" in registry.message
+    assert credentials.status == Status.OK and "none needed" in credentials.message
+
+
+def test_registry_basic_auth(tmp_path: Path) -> None:
+    with FakeRegistry(auth="basic") as server:
+        good = doctor.check_registry(
+            server.host, docker_config(tmp_path / "good", server.host, PASSWORD)
+        )
+        bad = doctor.check_registry(
+            server.host, docker_config(tmp_path / "bad", server.host, "wrong-pw")
+        )
+        none = doctor.check_registry(server.host, {"DOCKER_CONFIG": str(tmp_path / "none")})
+    assert good[1].status == Status.OK and "accepted (basic auth)" in good[1].message
+    assert bad[1].status == Status.FAIL and "rejected" in bad[1].message
+    assert "wrong-pw" not in bad[1].message
+    assert bad[1].fix == f"log in again: docker login {server.host}"
+    assert none[1].status == Status.WARNING and "wants credentials" in none[1].message
+
+
+def test_registry_bearer_anonymous_pull(tmp_path: Path) -> None:
+    with FakeRegistry(auth="bearer") as server:
+        checks = doctor.check_registry(server.host, {"DOCKER_CONFIG": str(tmp_path)})
+        with_creds = doctor.check_registry(
+            server.host, docker_config(tmp_path / "c", server.host, PASSWORD)
+        )
+    assert checks[1].status == Status.WARNING and "pushing will not" in checks[1].message
+    assert with_creds[1].status == Status.OK and "bearer token" in with_creds[1].message
+
+
+def test_registry_unreachable_and_broken_helper(tmp_path: Path) -> None:
+    with FakeRegistry() as server:
+        host = server.host
+    (tmp_path / "config.json").write_text(json.dumps({"credsStore": "nonexistent-helper"}))
+    registry, credentials = doctor.check_registry(host, {"DOCKER_CONFIG": str(tmp_path)})
+    assert registry.status == Status.FAIL and "not reachable" in registry.message
+    assert credentials.status == Status.FAIL
+    assert "docker-credential-nonexistent-helper is not on PATH" in credentials.message
+
+
+def test_doctor_command(tmp_path: Path) -> None:
+    runner = CliRunner()
+    good = fake_docker(tmp_path / "good", "20.10.24")
+    bad = fake_docker(tmp_path / "bad", "28.2.2")
+    with FakeRegistry() as server:
+        config = tmp_path / "multiarch.yaml"
+        config.write_text(
+            f'image: org/app\nregistry: "{server.host}"\narches: [{doctor.host_arch()}]\n'
+        )
+        env = {"COLUMNS": "200", "DOCKER_CONFIG": str(tmp_path / "dc"), "PATH": "/usr/bin:/bin"}
+        result = runner.invoke(
+            app, ["doctor", "--config", str(config), "--docker", str(good)], env=env
+        )
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith(f"mkmultiarch doctor: {config}: registry {server.host}")
+        assert "OK: all checks passed" in result.stdout
+
+        result = runner.invoke(
+            app, ["doctor", "--config", str(config), "--docker", str(bad)], env=env
+        )
+        assert result.exit_code == 1
+        assert re.search(
+            r"^FAIL +BuildKit +client 28.2.2 has no buildx plugin", result.stdout, re.M
+        )
+        assert "fix: install the buildx plugin" in result.stdout
+        assert result.stderr == "mkmultiarch: 1 check(s) failed: BuildKit\n"
+
+    (tmp_path / "broken.yaml").write_text("image: Bad Name\n")
+    result = runner.invoke(app, ["doctor", "--config", str(tmp_path / "broken.yaml")], env=env)
+    assert result.exit_code == 2 and "image:" in result.stderr
