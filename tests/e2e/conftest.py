@@ -16,10 +16,14 @@ import base64
 import hashlib
 import json
 import os
+import secrets
+import shutil
 import subprocess
+import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -245,3 +249,352 @@ def registry_get_blob(registry: str, repo: str, digest: str, *, auth: Auth | Non
     if algorithm == "sha256" and hashlib.sha256(content).hexdigest() != expected:
         raise ValueError(f"blob {digest} from {registry}/{repo} does not match its digest")
     return content
+
+
+def registry_tags(registry: str, repo: str, *, auth: Auth | None = None) -> list[str]:
+    """The tags of REPO (GET /v2/REPO/tags/list); [] when the registry does not know REPO."""
+    url = f"http://{registry}/v2/{repo}/tags/list"
+    try:
+        with urllib.request.urlopen(_request(url, auth=auth), timeout=HTTP_TIMEOUT) as response:
+            data = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return []
+        raise
+    return sorted(data.get("tags") or [])
+
+
+def platform_string(platform: dict[str, Any]) -> str:
+    """``{"os": "linux", "architecture": "arm", "variant": "v7"}`` -> ``linux/arm/v7``."""
+    parts = [str(platform.get("os", "")), str(platform.get("architecture", ""))]
+    if platform.get("variant"):
+        parts.append(str(platform["variant"]))
+    return "/".join(parts)
+
+
+def index_platforms(index: dict[str, Any]) -> list[str]:
+    """Platforms of a manifest list / OCI index, in order, skipping ``unknown/unknown``."""
+    platforms = [platform_string(entry.get("platform") or {}) for entry in index["manifests"]]
+    return [platform for platform in platforms if platform != "unknown/unknown"]
+
+
+# --- running make and docker ----------------------------------------------------------
+
+REPO_ROOT = E2E_DIR.parents[1]
+EXAMPLE_PROJECT = REPO_ROOT / "example-project"
+MAKE_TIMEOUT = 900.0
+DOCKER_TIMEOUT = 300.0
+# Variables the Makefile reads with `?=` (or make itself reads): a value left in the
+# caller's environment would silently change what the tests run.
+SCRUBBED_ENV = (
+    "IMG",
+    "REGISTRY",
+    "VERSION",
+    "REVISION",
+    "ARCHES",
+    "LATEST",
+    "INSECURE",
+    "DOCKER",
+    "DOCKERFILE",
+    "CONTEXT",
+    "GO_IMAGE",
+    "RUNTIME_IMAGE",
+    "SOURCE",
+    "DOCKER_BUILDKIT",
+    "BUILDX_NO_DEFAULT_ATTESTATIONS",
+    "MAKEFLAGS",
+    "MFLAGS",
+    "GNUMAKEFLAGS",
+    "MAKELEVEL",
+)
+
+
+@dataclass(frozen=True)
+class CmdResult:
+    """Outcome of one command: exit code, output (stderr merged unless asked) and wall time."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        """Everything the command printed."""
+        return self.stdout + self.stderr
+
+    def tail(self, lines: int = 40) -> str:
+        """The last lines of the output, for assertion messages."""
+        text = "\n".join(self.output.rstrip().splitlines()[-lines:])
+        return f"$ {' '.join(self.args)}\n(exit {self.returncode}, {self.seconds:.1f}s)\n{text}"
+
+
+def run_cmd(
+    args: list[str] | tuple[str, ...],
+    *,
+    env: dict[str, str],
+    cwd: Path | None = None,
+    timeout: float = DOCKER_TIMEOUT,
+    stdin: str | None = None,
+    merge_stderr: bool = True,
+) -> CmdResult:
+    """Run a command to completion with a timeout; never raises on a non-zero exit."""
+    start = time.monotonic()
+    completed = subprocess.run(
+        list(args),
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return CmdResult(
+        args=tuple(args),
+        returncode=completed.returncode,
+        stdout=completed.stdout or "",
+        stderr=completed.stderr or "",
+        seconds=time.monotonic() - start,
+    )
+
+
+def unique_name(prefix: str) -> str:
+    """``prefix-<8 hex>``: image names and versions no other test (or run) uses."""
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def arch_suffix(arch: str) -> str:
+    """``arm/v7`` -> ``arm-v7`` (tag suffix and target name part)."""
+    return arch.replace("/", "-")
+
+
+def expected_version_line(binary: str, version: str, arch: str) -> str:
+    """What ``<binary> --version`` prints for ARCH: ``hello 1.0 linux/arm GOARM=7``."""
+    goarch, _, variant = arch.partition("/")
+    line = f"{binary} {version} linux/{goarch}"
+    if goarch == "arm" and variant:
+        line += f" GOARM={variant.removeprefix('v')}"
+    return line
+
+
+def clean_env(docker_config: Path, **extra: str) -> dict[str, str]:
+    """The process environment for make/docker: scrubbed, with a private DOCKER_CONFIG."""
+    env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
+    env["DOCKER_CONFIG"] = str(docker_config)
+    env.update(extra)
+    return env
+
+
+@dataclass
+class MakeProject:
+    """A project directory with a generated Makefile, and the make settings of one test."""
+
+    path: Path
+    e2e: E2EEnv
+    docker_config: Path
+    img: str
+    version: str
+    arches: tuple[str, ...]
+    registry: str
+    pass_arches: bool = True  # False: rely on the Makefile's own ARCHES default
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for every command of this project."""
+        return clean_env(self.docker_config)
+
+    @property
+    def image(self) -> str:
+        """``<registry>/<img>``."""
+        return f"{self.registry}/{self.img}"
+
+    def list_ref(self, tag: str | None = None) -> str:
+        """The manifest list ``<registry>/<img>:<tag>`` (default: the version)."""
+        return f"{self.image}:{tag or self.version}"
+
+    def arch_ref(self, arch: str) -> str:
+        """The per-arch image ``<registry>/<img>:<suffix>-<version>``."""
+        return f"{self.image}:{arch_suffix(arch)}-{self.version}"
+
+    @property
+    def list_tags(self) -> tuple[str, str]:
+        """The list tags a default (LATEST=1) run publishes."""
+        return (self.version, "latest")
+
+    def settings(self, **overrides: str) -> dict[str, str]:
+        """The VAR=value settings of the seed command line, plus overrides."""
+        values = {
+            "DOCKER": self.e2e.docker,
+            "VERSION": self.version,
+            "REGISTRY": self.registry,
+            "INSECURE": "1",
+            "GO_IMAGE": self.e2e.go_image,
+            "IMG": self.img,
+        }
+        if self.pass_arches:
+            values["ARCHES"] = " ".join(self.arches)
+        values.update(self.extra)
+        values.update(overrides)
+        return {key: value for key, value in values.items() if value is not None}
+
+    def make(
+        self,
+        *targets: str,
+        jobs: int | None = None,
+        env: dict[str, str] | None = None,
+        unset: tuple[str, ...] = (),
+        timeout: float = MAKE_TIMEOUT,
+        overrides: dict[str, str] | None = None,
+        **variables: str,
+    ) -> CmdResult:
+        """Run ``make [-jN] VAR=value... TARGET...`` in the project (stderr merged, in order).
+
+        VAR=value settings: the seed line's (see settings), then OVERRIDES and VARIABLES;
+        UNSET drops some; ENV is added to the process environment."""
+        settings = self.settings(**(overrides or {}), **variables)
+        for key in unset:
+            settings.pop(key, None)
+        args = ["make"]
+        if jobs:
+            args.append(f"-j{jobs}")
+        args += [f"{key}={value}" for key, value in settings.items()]
+        args += list(targets)
+        process_env = self.env
+        process_env.update(env or {})
+        return run_cmd(args, env=process_env, cwd=self.path, timeout=timeout)
+
+    def docker(self, *args: str, stdin: str | None = None, merge_stderr: bool = True) -> CmdResult:
+        """Run the BuildKit-capable docker client with this project's environment."""
+        return run_cmd(
+            [self.e2e.docker, *args], env=self.env, stdin=stdin, merge_stderr=merge_stderr
+        )
+
+    def registry_digests(self, *, auth: Auth | None = None) -> dict[str, str | None]:
+        """Digest of every per-arch tag and list tag in the registry (None when absent)."""
+        tags = [f"{arch_suffix(arch)}-{self.version}" for arch in self.arches]
+        tags += list(self.list_tags)
+        return {
+            tag: registry_manifest_digest(self.registry, self.img, tag, auth=auth) for tag in tags
+        }
+
+
+def copy_example(destination: Path) -> Path:
+    """Copy example-project/ (its sources and rendered files) to DESTINATION."""
+    shutil.copytree(EXAMPLE_PROJECT, destination, ignore=shutil.ignore_patterns(".git"))
+    return destination
+
+
+@pytest.fixture(scope="session")
+def local_repos(e2e_env: E2EEnv) -> Iterator[set[str]]:
+    """Repositories (``registry/img``) the tests created locally; their images are removed
+    at the end of the session. The registries keep what was pushed (names are unique)."""
+    repos: set[str] = set()
+    yield repos
+    env = clean_env(Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")))
+    for repo in sorted(repos):
+        listing = run_cmd(
+            [
+                e2e_env.docker,
+                "image",
+                "ls",
+                "--digests",
+                "--format",
+                "{{.Repository}} {{.Tag}} {{.Digest}}",
+                repo,
+            ],
+            env=env,
+            merge_stderr=False,
+        )
+        refs: list[str] = []
+        for line in listing.stdout.splitlines():
+            name, tag, digest = [*line.split(), "", "", ""][:3]
+            if tag and tag != "<none>":
+                refs.append(f"{name}:{tag}")
+            elif digest and digest != "<none>":
+                refs.append(f"{name}@{digest}")
+        if refs:
+            run_cmd([e2e_env.docker, "image", "rm", "--force", *refs], env=env)
+
+
+def new_project(
+    e2e: E2EEnv,
+    path: Path,
+    docker_config: Path,
+    local_repos: set[str],
+    *,
+    name: str,
+    arches: tuple[str, ...],
+    registry: str | None = None,
+    pass_arches: bool = True,
+) -> MakeProject:
+    """A MakeProject in PATH with a unique IMG (e2e/<name>-<hex>) and VERSION."""
+    docker_config.mkdir(parents=True, exist_ok=True)
+    project = MakeProject(
+        path=path,
+        e2e=e2e,
+        docker_config=docker_config,
+        img=unique_name(f"e2e/{name}"),
+        version=unique_name("v"),
+        arches=arches,
+        registry=registry or e2e.registry,
+        pass_arches=pass_arches,
+    )
+    local_repos.add(project.image)
+    return project
+
+
+def check_list(
+    registry: str, repo: str, tag: str, arches: tuple[str, ...], *, auth: Auth | None = None
+) -> dict[str, Any]:
+    """Assert REPO:TAG is a manifest list of exactly ARCHES (linux) and return it."""
+    index, media_type = registry_get_manifest(registry, repo, tag, auth=auth)
+    assert media_type in (DOCKER_MANIFEST_LIST, OCI_INDEX), f"{repo}:{tag} is {media_type}"
+    platforms = index_platforms(index)
+    assert sorted(platforms) == sorted(f"linux/{arch}" for arch in arches), platforms
+    assert len(platforms) == len(index["manifests"]), "unexpected unknown/unknown entries"
+    return index
+
+
+def check_runs(
+    project: MakeProject, binary: str, arches: tuple[str, ...], tag: str | None = None
+) -> None:
+    """Run the list under each arch's platform (pulled afresh) and check what it prints."""
+    for arch in arches:
+        run_list_for_arch(project, binary, arch, tag)
+
+
+def run_list_for_arch(project: MakeProject, binary: str, arch: str, tag: str | None = None) -> None:
+    """``docker run --pull always --platform linux/ARCH <list> --version`` prints ARCH.
+
+    ``--pull always`` makes the engine resolve the list in the registry for this platform;
+    the local tag is then checked to be that entry's config, and removed again.
+    """
+    ref = project.list_ref(tag)
+    result = project.docker(
+        "run",
+        "--rm",
+        "--pull",
+        "always",
+        "--platform",
+        f"linux/{arch}",
+        ref,
+        "--version",
+        merge_stderr=False,
+    )
+    assert result.returncode == 0, result.tail()
+    assert result.stdout.strip() == expected_version_line(binary, project.version, arch), (
+        result.tail()
+    )
+    index, _ = registry_get_manifest(project.registry, project.img, tag or project.version)
+    entry = next(m for m in index["manifests"] if platform_string(m["platform"]) == f"linux/{arch}")
+    manifest, _ = registry_get_manifest(project.registry, project.img, entry["digest"])
+    image_id = project.docker("image", "inspect", "--format", "{{.Id}}", ref, merge_stderr=False)
+    assert image_id.stdout.strip() == manifest["config"]["digest"], (
+        f"{ref} for linux/{arch} is not the list's linux/{arch} entry"
+    )
+    untag = project.docker("image", "rm", ref)
+    assert untag.returncode == 0, untag.tail()
