@@ -98,11 +98,12 @@ def test_starter_config_round_trips() -> None:
     assert validate(yaml.safe_load(text)) == config
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
+GO_CONFIGS = sorted(name for name, data in CONFIGS.items() if data.get("language", "go") == "go")
+
+
+@pytest.mark.parametrize("name", GO_CONFIGS)
 def test_hadolint_passes(name: str, tmp_path: Path) -> None:
-    files = render_into(tmp_path, CONFIGS[name])
-    if "Dockerfile" not in files:
-        pytest.skip("language dockerfile: the project's own Dockerfile is not rendered")
+    render_into(tmp_path, CONFIGS[name])
     result = subprocess.run(
         ["hadolint", str(tmp_path / "Dockerfile")], capture_output=True, text=True
     )
