@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from mkmultiarch.config import validate
+from mkmultiarch.output import plan, write_all
 from mkmultiarch.templates import render
 
 # Named configs covering the template branches; snapshots live in snapshots/<name>/.
@@ -37,8 +38,6 @@ CONFIGS: dict[str, dict[str, Any]] = {
 
 def render_into(directory: Path, data: dict[str, Any]) -> dict[str, str]:
     """Render `data` (as if from multiarch.yaml) into `directory`; return path -> text."""
-    files = {f.path: f.text for f in render(validate(data))}
-    for path, text in files.items():
-        (directory / path).parent.mkdir(parents=True, exist_ok=True)
-        (directory / path).write_text(text, encoding="utf-8")
-    return files
+    rendered = render(validate(data))
+    write_all(plan(rendered, directory))
+    return {f.path: f.text for f in rendered}

@@ -239,7 +239,7 @@ def doctor_command(
             raise _fail(str(error)) from None
         source = str(config_path)
     else:
-        config = Config(image="org/app")
+        config = validate({"image": "org/app"})
         source = f"defaults ({config_path} not found)"
     typer.echo(
         f"mkmultiarch doctor: {source}: registry {config.registry}, "
