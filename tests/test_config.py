@@ -48,6 +48,15 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("dockerfile", "../Dockerfile"),
     ("source", "https://user:token@github.com/org/app"),
     ("source", "https://github.com/org/app?x=$(id)"),
+    ("engine", "rkt"),
+    ("builder", "kaniko"),
+    ("ci", ["jenkins"]),
+    ("ci", ["github", "github"]),
+    ("ci_strategy", "qemu"),
+    ("github_runner_amd64", "ubuntu latest"),
+    ("github_runner_arm64", "arm64: x"),
+    ("gitlab_tag_amd64", "tag;id"),
+    ("gitlab_tag_arm64", "$(id)"),
 ]
 
 
@@ -136,3 +145,15 @@ def test_arch_mapping(token: str, goarch: str, goarm: str, platform: str, suffix
 
 def test_every_supported_arch_parses() -> None:
     assert [Arch.parse(token).token for token in SUPPORTED_ARCHES] == list(SUPPORTED_ARCHES)
+
+
+def test_buildx_needs_the_docker_engine() -> None:
+    with pytest.raises(ConfigError, match=r"^builder: buildx is a docker plugin"):
+        validate({"image": "org/app", "engine": "podman", "builder": "buildx"})
+
+
+def test_ci_defaults_to_none_and_accepts_both() -> None:
+    assert validate({"image": "org/app"}).ci == ()
+    config = validate({"image": "org/app", "ci": ["gitlab", "github"]})
+    assert config.ci == ("gitlab", "github")
+    assert config.template_context()["ci"] == ["gitlab", "github"]

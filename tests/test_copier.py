@@ -100,6 +100,15 @@ def test_copier_validators_refuse_what_the_cli_refuses(
     data = {"image": "org/app", field: value}
     if field == "dockerfile":
         data["language"] = "dockerfile"
+    if field.startswith(("github_", "gitlab_")):
+        data["ci"] = [field.partition("_")[0]]  # asked only for that CI system
+    if field == "ci_strategy":
+        data["ci"] = ["github"]
+    if field == "ci" and len(set(value)) < len(value):
+        # As with arches, Copier's multiselect drops the repeat before validating.
+        copy(template_repo, tmp_path / "out", data)
+        assert (tmp_path / "out" / "Makefile").exists()
+        return
     if (
         field == "arches"
         and value

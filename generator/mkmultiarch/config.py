@@ -38,6 +38,12 @@ RELATIVE_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z
 SOURCE_URL = re.compile(r"^(?:https?://[A-Za-z0-9._~%/:-]+)?$")
 
 LANGUAGES = ("go", "dockerfile")
+ENGINES = ("docker", "podman")
+BUILDERS = ("docker", "buildx")
+CI_SYSTEMS = ("github", "gitlab")
+CI_STRATEGIES = ("native", "emulated")
+# A GitHub runner label or a GitLab runner tag: written into YAML unquoted.
+RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 MAX_REPOSITORY_LENGTH = 255
 
 
@@ -63,11 +69,20 @@ class Config:
     runtime_image: str = "scratch"
     dockerfile: str = "Dockerfile"
     source: str = ""
+    engine: str = "docker"
+    builder: str = "docker"
+    ci: tuple[str, ...] = ()
+    ci_strategy: str = "native"
+    github_runner_amd64: str = "ubuntu-24.04"
+    github_runner_arm64: str = "ubuntu-24.04-arm"
+    gitlab_tag_amd64: str = "saas-linux-small-amd64"
+    gitlab_tag_arm64: str = "saas-linux-small-arm64"
 
     def template_context(self) -> dict[str, Any]:
         """The variables the templates see; the Copier answers carry the same names."""
         context = asdict(self)
         context["arches"] = list(self.arches)
+        context["ci"] = list(self.ci)
         return context
 
 
@@ -119,6 +134,49 @@ def _arches(data: dict[str, Any]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _choice(data: dict[str, Any], field: str, default: str, choices: tuple[str, ...]) -> str:
+    value = data.get(field, default)
+    if value not in choices:
+        raise ConfigError(f"{field}: {value!r} is not supported; use one of: {', '.join(choices)}")
+    return str(value)
+
+
+def _ci(data: dict[str, Any]) -> tuple[str, ...]:
+    """The CI systems to write a workflow for; [] (the default) writes none."""
+    value = data.get("ci", [])
+    if isinstance(value, str):
+        value = value.split()
+    if not isinstance(value, list):
+        raise ConfigError(
+            f"ci: expected a list, e.g. [github, gitlab]; allowed: {' '.join(CI_SYSTEMS)}"
+        )
+    for system in value:
+        if system not in CI_SYSTEMS:
+            raise ConfigError(
+                f"ci: {system!r} is not supported; use some of: {' '.join(CI_SYSTEMS)}"
+            )
+    if len(set(value)) != len(value):
+        raise ConfigError("ci: a system is listed twice; list each once")
+    return tuple(value)
+
+
+def _runner_labels(data: dict[str, Any]) -> dict[str, str]:
+    labels = {}
+    for field in (
+        "github_runner_amd64",
+        "github_runner_arm64",
+        "gitlab_tag_amd64",
+        "gitlab_tag_arm64",
+    ):
+        labels[field] = _check(
+            field,
+            _text(data, field, getattr(Config, field)),
+            RUNNER_LABEL,
+            "use a runner label of letters, digits, _ . - (e.g. ubuntu-24.04-arm)",
+        )
+    return labels
+
+
 def validate(data: dict[str, Any]) -> Config:
     """Turn raw YAML data into a Config, or raise ConfigError naming the first bad field."""
     if not isinstance(data, dict):
@@ -156,6 +214,13 @@ def validate(data: dict[str, Any]) -> Config:
     latest = data.get("latest", Config.latest)
     if not isinstance(latest, bool):
         raise ConfigError(f"latest: expected true or false, got {latest!r}")
+    engine = _choice(data, "engine", Config.engine, ENGINES)
+    builder = _choice(data, "builder", Config.builder, BUILDERS)
+    if engine == "podman" and builder == "buildx":
+        raise ConfigError(
+            "builder: buildx is a docker plugin and cannot drive podman; "
+            "use builder: docker with engine: podman (podman builds natively)"
+        )
 
     return Config(
         image=image,
@@ -211,6 +276,11 @@ def validate(data: dict[str, Any]) -> Config:
             SOURCE_URL,
             "use an http(s) URL without credentials or query, e.g. https://github.com/org/app",
         ),
+        engine=engine,
+        builder=builder,
+        ci=_ci(data),
+        ci_strategy=_choice(data, "ci_strategy", Config.ci_strategy, CI_STRATEGIES),
+        **_runner_labels(data),
     )
 
 

@@ -4,7 +4,8 @@
 the repository root; an installed wheel carries the same files as package data
 (`mkmultiarch/templates`). File names are Jinja too: a name that renders empty
 (e.g. `{% if scaffold %}main.go{% endif %}.jinja` with scaffold false) is not
-written, exactly as Copier skips it.
+written, and neither is anything under a directory whose name renders empty
+(`{% if 'github' in ci %}.github{% endif %}/...`), exactly as Copier skips them.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _outputs(
         if "_copier_" in relative:
             continue
         name = env.from_string(relative.removesuffix(TEMPLATE_SUFFIX)).render(context)
-        if name and not name.endswith("/") and "//" not in name:
+        if all(name.split("/")):  # no empty file or directory name
             outputs.append((relative, name))
     return sorted(outputs, key=lambda pair: pair[1])
 
