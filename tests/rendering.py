@@ -33,6 +33,28 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "dockerfile": "build/Dockerfile",
         "arches": ["amd64", "arm64", "ppc64le", "s390x"],
     },
+    "podman": {
+        "image": "team/podman-app",
+        "registry": "quay.io",
+        "engine": "podman",
+        "arches": ["amd64", "arm64", "arm/v7"],
+        "ci": ["github", "gitlab"],
+    },
+    "buildx": {
+        "image": "team/buildx-app",
+        "registry": "ghcr.io",
+        "builder": "buildx",
+        "arches": ["amd64", "arm64", "arm/v7", "s390x"],
+        "ci": ["github", "gitlab"],
+        "github_runner_arm64": "my-arm64-runner",
+        "gitlab_tag_amd64": "docker-amd64",
+    },
+    "ci-emulated": {
+        "image": "team/emulated-app",
+        "arches": ["amd64", "arm64", "ppc64le"],
+        "ci": ["github", "gitlab"],
+        "ci_strategy": "emulated",
+    },
 }
 
 

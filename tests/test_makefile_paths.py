@@ -1,0 +1,208 @@
+"""The other paths of the generated Makefile: podman, buildx, split runners, registry login.
+
+`make -n` pins the commands each path runs. A recording stand-in client (a shell script
+that logs its arguments) checks the shell logic that decides things at run time: the
+buildx digest hand-off and refusals, and that a password never reaches argv. The podman
+path and the split-runner path run for real in tests/e2e; buildx cannot (no plugin on the
+test machine), so these plans are its only check.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.rendering import CONFIGS, render_into
+from tests.test_makefile import make
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+def plan(project: Path, *args: str) -> list[str]:
+    """The command lines `make -n` would run, continuation lines joined, whitespace squeezed."""
+    result = make(project, "-n", *args)
+    assert result.returncode == 0, result.stderr
+    joined = result.stdout.replace("\\\n", " ")
+    return [" ".join(line.split()) for line in joined.splitlines() if line.strip()]
+
+
+def starting(commands: list[str], prefix: str) -> list[str]:
+    return [c for c in commands if c.startswith(prefix)]
+
+
+@pytest.fixture
+def podman_project(tmp_path: Path) -> Path:
+    render_into(tmp_path, CONFIGS["podman"])
+    return tmp_path
+
+
+@pytest.fixture
+def seed_project(tmp_path: Path) -> Path:
+    render_into(tmp_path, CONFIGS["seed"])
+    return tmp_path
+
+
+@pytest.fixture
+def buildx_project(tmp_path: Path) -> Path:
+    render_into(tmp_path, CONFIGS["buildx"])
+    return tmp_path
+
+
+# --- podman --------------------------------------------------------------------------
+
+
+def test_podman_engine_builds_pushes_and_adds_with_platforms(podman_project: Path) -> None:
+    commands = plan(podman_project, "VERSION=1", "docker-push")
+    assert len(starting(commands, "podman build --platform ")) == 3
+    adds = starting(commands, "podman manifest add ")
+    assert len(adds) == 6  # 3 arches x (version, latest)
+    assert any(c.endswith("--os linux --arch arm --variant v7 >/dev/null") for c in adds), adds
+    pushes = starting(commands, "podman manifest push ")
+    assert pushes == [
+        f"podman manifest push --all --rm quay.io/team/podman-app:{tag} "
+        f"docker://quay.io/team/podman-app:{tag}"
+        for tag in ("1", "latest")
+    ]
+    assert not starting(commands, "podman manifest annotate"), "docker's syntax leaked in"
+
+
+def test_podman_insecure_is_tls_verify_false_everywhere_it_talks_to_the_registry(
+    podman_project: Path,
+) -> None:
+    commands = plan(podman_project, "VERSION=1", "INSECURE=1", "docker-push")
+    talking = [
+        c
+        for c in commands
+        if c.startswith(
+            ("podman build", "podman push", "podman manifest add", "podman manifest push")
+        )
+    ]
+    assert talking and all("--tls-verify=false" in c for c in talking), talking
+    assert not any("--insecure" in c for c in commands)
+
+
+def test_docker_equals_podman_switches_the_docker_makefile(seed_project: Path) -> None:
+    commands = plan(seed_project, "VERSION=1", "DOCKER=podman", "docker-push")
+    assert starting(commands, "podman manifest add ")
+    assert not starting(commands, "podman manifest annotate")
+    # ...and the default stays docker's own commands.
+    default = plan(seed_project, "VERSION=1", "docker-push")
+    assert starting(default, "docker manifest annotate ")
+    assert not [c for c in default if "podman" in c]
+
+
+def test_podman_checks_the_registry_by_tag_before_merging(podman_project: Path) -> None:
+    commands = plan(podman_project, "VERSION=1", "docker-manifest")
+    check = next(c for c in commands if "search --list-tags" in c)
+    assert "for suffix in amd64 arm64 arm-v7;" in check
+    assert not [c for c in commands if c.startswith("podman build")]
+
+
+# --- buildx --------------------------------------------------------------------------
+
+
+def test_buildx_docker_push_is_one_multi_platform_call(buildx_project: Path) -> None:
+    commands = plan(buildx_project, "VERSION=1", "docker-push")
+    builds = starting(commands, "docker buildx build ")
+    assert len(builds) == 1, builds
+    assert "--platform linux/amd64,linux/arm64,linux/arm/v7,linux/s390x " in builds[0]
+    assert "--tag ghcr.io/team/buildx-app:1 --tag ghcr.io/team/buildx-app:latest" in builds[0]
+    assert "--output type=image,push=true " in builds[0]
+    assert "GOARCH" not in builds[0], "per-arch args in a multi-platform build"
+
+
+def test_buildx_split_pushes_by_digest(buildx_project: Path) -> None:
+    commands = plan(buildx_project, "VERSION=1", "INSECURE=1", "docker-push-arch", "ARCHES=arm/v7")
+    (build,) = starting(commands, "docker buildx build ")
+    assert "--platform linux/arm/v7 " in build
+    assert (
+        "--output type=image,name=ghcr.io/team/buildx-app,push-by-digest=true,"
+        "name-canonical=true,push=true,registry.insecure=true" in build
+    )
+    assert "--metadata-file .digests/arm-v7.json" in build
+
+
+def recording_docker(directory: Path) -> tuple[Path, Path]:
+    """A docker stand-in that logs each call and answers buildx like the real plugin would."""
+    log = directory / "calls.log"
+    script = directory / "fake-docker"
+    script.write_text(
+        "#!/usr/bin/env bash\n"
+        f'printf "%s\\n" "$*" >> {log}\n'
+        'if [[ $1 == login ]]; then cat > "$(dirname "$0")/stdin.txt"; exit 0; fi\n'
+        "if [[ $1 == buildx && $2 == build ]]; then\n"
+        "  while [[ $# -gt 0 ]]; do\n"
+        "    if [[ $1 == --metadata-file ]]; then\n"
+        f'      printf \'{{\\n  "containerimage.digest": "{DIGEST}"\\n}}\\n\' > "$2"\n'
+        "    fi\n"
+        "    shift\n"
+        "  done\n"
+        "fi\n"
+        "exit 0\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script, log
+
+
+def test_buildx_digests_hand_off_to_imagetools(buildx_project: Path) -> None:
+    docker, log = recording_docker(buildx_project)
+    pushed = make(buildx_project, f"DOCKER={docker}", "VERSION=1", "docker-push-arch")
+    assert pushed.returncode == 0, pushed.stderr
+    for suffix in ("amd64", "arm64", "arm-v7", "s390x"):
+        assert (buildx_project / ".digests" / suffix).read_text().strip() == DIGEST
+
+    merged = make(buildx_project, f"DOCKER={docker}", "VERSION=1", "docker-manifest")
+    assert merged.returncode == 0, merged.stderr
+    create = [line for line in log.read_text().splitlines() if "imagetools create" in line]
+    assert create == [
+        "buildx imagetools create --tag ghcr.io/team/buildx-app:1 "
+        "--tag ghcr.io/team/buildx-app:latest "
+        + " ".join([f"ghcr.io/team/buildx-app@{DIGEST}"] * 4)
+    ]
+
+
+def test_buildx_merge_refuses_without_every_digest(buildx_project: Path) -> None:
+    docker, log = recording_docker(buildx_project)
+    (buildx_project / ".digests").mkdir()
+    (buildx_project / ".digests" / "amd64").write_text(DIGEST + "\n")
+    result = make(buildx_project, f"DOCKER={docker}", "VERSION=1", "docker-manifest")
+    assert result.returncode != 0  # make reports a failed recipe as 2
+    assert "no digest in .digests for: arm64 arm-v7 s390x" in result.stderr
+    assert "imagetools" not in log.read_text()
+
+
+def test_buildx_without_the_plugin_is_refused(buildx_project: Path) -> None:
+    script = buildx_project / "no-buildx"
+    script.write_text("#!/usr/bin/env bash\nexit 1\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    result = make(buildx_project, f"DOCKER={script}", "VERSION=1", "docker-push")
+    assert result.returncode == 2
+    assert "has no buildx plugin" in result.stderr
+
+
+# --- registry-login ------------------------------------------------------------------
+
+
+def test_registry_login_needs_both_variables(seed_project: Path) -> None:
+    result = make(
+        seed_project, "registry-login", env={"REGISTRY_USER": "", "REGISTRY_PASSWORD": ""}
+    )
+    assert result.returncode == 2
+    assert "set REGISTRY_USER and REGISTRY_PASSWORD" in result.stderr
+
+
+def test_registry_login_sends_the_password_on_stdin_only(seed_project: Path) -> None:
+    docker, log = recording_docker(seed_project)
+    secret = "s3cr3t with spaces; $(id)"
+    result = make(
+        seed_project,
+        f"DOCKER={docker}",
+        "registry-login",
+        env={"REGISTRY_USER": "robot", "REGISTRY_PASSWORD": secret},
+    )
+    assert result.returncode == 0, result.stderr
+    assert log.read_text() == "login --username robot --password-stdin docker.io\n"
+    assert (seed_project / "stdin.txt").read_text() == secret
+    assert secret not in result.stdout + result.stderr
