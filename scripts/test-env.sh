@@ -40,7 +40,7 @@ readonly RECIPE_LABEL=io.mkmultiarch.test.recipe
 
 readonly PACKAGES=(
   docker.io qemu-user-static binfmt-support docker-registry golang-go busybox-static
-  skopeo apache2-utils curl ca-certificates iproute2
+  skopeo apache2-utils curl ca-certificates iproute2 podman
 )
 # binfmt_misc entry names (as registered by qemu-user-static) for the foreign arches.
 readonly BINFMT_HANDLERS=(qemu-aarch64 qemu-arm qemu-ppc64le qemu-s390x qemu-riscv64)
@@ -406,6 +406,7 @@ write_env() {
     echo "MKMA_DOCKER_BUILDKIT_CLIENT=$DOCKER"
     [[ -x $LEGACY_DOCKER ]] && echo "MKMA_DOCKER_LEGACY_CLIENT=$LEGACY_DOCKER"
     echo "MKMA_BINFMT_PLATFORMS=$BINFMT_PLATFORMS"
+    echo "MKMA_PODMAN=$(command -v podman)"
   } >"$tmp"
   mv "$tmp" "$ENV_FILE"
   cat "$ENV_FILE"

@@ -57,6 +57,7 @@ class E2EEnv:
     docker: str  # 20.10 client that builds with DOCKER_BUILDKIT=1 (/usr/bin/docker)
     legacy_docker: str | None  # 28.x client without buildx, if installed
     binfmt_platforms: tuple[str, ...]  # foreign platforms QEMU can run
+    podman: str  # podman client (Debian's 4.3), for the podman engine tests
 
     @property
     def auth(self) -> Auth:
@@ -109,6 +110,7 @@ def load_env(path: Path = ENV_FILE) -> E2EEnv:
         "MKMA_GO_VERSION",
         "MKMA_DOCKER_BUILDKIT_CLIENT",
         "MKMA_BINFMT_PLATFORMS",
+        "MKMA_PODMAN",
     ]
     missing = [key for key in required if not values.get(key)]
     if missing:
@@ -123,6 +125,7 @@ def load_env(path: Path = ENV_FILE) -> E2EEnv:
         docker=values["MKMA_DOCKER_BUILDKIT_CLIENT"],
         legacy_docker=values.get("MKMA_DOCKER_LEGACY_CLIENT") or None,
         binfmt_platforms=tuple(values["MKMA_BINFMT_PLATFORMS"].split(",")),
+        podman=values["MKMA_PODMAN"],
     )
 
 
@@ -300,6 +303,9 @@ SCRUBBED_ENV = (
     "GO_IMAGE",
     "RUNTIME_IMAGE",
     "SOURCE",
+    "DIGESTS_DIR",
+    "REGISTRY_USER",
+    "REGISTRY_PASSWORD",
     "DOCKER_BUILDKIT",
     "BUILDX_NO_DEFAULT_ATTESTATIONS",
     "MAKEFLAGS",
@@ -560,14 +566,26 @@ def check_list(
 
 
 def check_runs(
-    project: MakeProject, binary: str, arches: tuple[str, ...], tag: str | None = None
+    project: MakeProject,
+    binary: str,
+    arches: tuple[str, ...],
+    tag: str | None = None,
+    *,
+    auth: Auth | None = None,
 ) -> None:
     """Run the list under each arch's platform (pulled afresh) and check what it prints."""
     for arch in arches:
-        run_list_for_arch(project, binary, arch, tag)
+        run_list_for_arch(project, binary, arch, tag, auth=auth)
 
 
-def run_list_for_arch(project: MakeProject, binary: str, arch: str, tag: str | None = None) -> None:
+def run_list_for_arch(
+    project: MakeProject,
+    binary: str,
+    arch: str,
+    tag: str | None = None,
+    *,
+    auth: Auth | None = None,
+) -> None:
     """``docker run --pull always --platform linux/ARCH <list> --version`` prints ARCH.
 
     ``--pull always`` makes the engine resolve the list in the registry for this platform;
@@ -589,9 +607,11 @@ def run_list_for_arch(project: MakeProject, binary: str, arch: str, tag: str | N
     assert result.stdout.strip() == expected_version_line(binary, project.version, arch), (
         result.tail()
     )
-    index, _ = registry_get_manifest(project.registry, project.img, tag or project.version)
+    index, _ = registry_get_manifest(
+        project.registry, project.img, tag or project.version, auth=auth
+    )
     entry = next(m for m in index["manifests"] if platform_string(m["platform"]) == f"linux/{arch}")
-    manifest, _ = registry_get_manifest(project.registry, project.img, entry["digest"])
+    manifest, _ = registry_get_manifest(project.registry, project.img, entry["digest"], auth=auth)
     image_id = project.docker("image", "inspect", "--format", "{{.Id}}", ref, merge_stderr=False)
     assert image_id.stdout.strip() == manifest["config"]["digest"], (
         f"{ref} for linux/{arch} is not the list's linux/{arch} entry"
