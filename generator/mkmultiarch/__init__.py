@@ -1,8 +1,3 @@
-"""mkmultiarch: generate team-owned Makefiles and Dockerfiles for multi-arch images."""
+"""mkmultiarch: generate team-owned Makefiles and Dockerfiles for multi-arch container images."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("mkmultiarch")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0+source"
+__version__ = "0.1.0"
