@@ -70,6 +70,23 @@ def prune_build_cache() -> None:
     sh(DOCKER, "builder", "prune", "-af")
 
 
+SEED_REPO = "thedoh/somethingsoon"
+
+
+def reset_seed_cache() -> None:
+    """Cold for the seed: it builds with the legacy builder (no BuildKit in its Makefile),
+    whose cache is the image store, not the BuildKit cache: remove its images and the
+    untagged build-stage images too, or "cold" would be a cache hit."""
+    listing = subprocess.run(
+        [DOCKER, "image", "ls", "--quiet", SEED_REPO], capture_output=True, text=True, check=True
+    )
+    ids = sorted(set(listing.stdout.split()))
+    if ids:
+        sh(DOCKER, "image", "rm", "--force", *ids)
+    sh(DOCKER, "image", "prune", "--force")
+    prune_build_cache()
+
+
 class Project:
     """A scratch copy of example-project whose source we can change."""
 
@@ -117,21 +134,25 @@ def measure(
     cold_reset: Callable[[], None],
     repeat: int,
 ) -> list[Result]:
-    """Median cold time (cache reset before each) and median time after a one-line change."""
-    cold, warm = [], []
+    """Median times: cold (cache reset before each), after a one-line change, and with
+    nothing changed at all. The last is a pipeline's fixed cost per run (for Docker: the
+    BuildKit solve, context and image export of every arch), which no cache can remove."""
+    cold, warm, noop = [], [], []
     for _ in range(repeat):
         cold_reset()
         cold.append(timed(build))
         change()
         warm.append(timed(build))
+        noop.append(timed(build))
     print(
         f"  {name:<18} {arches} arches: cold {statistics.median(cold):6.1f}s "
-        f"change {statistics.median(warm):6.1f}s",
+        f"change {statistics.median(warm):6.1f}s no change {statistics.median(noop):6.1f}s",
         flush=True,
     )
     return [
         Result(name, arches, "cold", statistics.median(cold), repeat),
         Result(name, arches, "change", statistics.median(warm), repeat),
+        Result(name, arches, "no-op", statistics.median(noop), repeat),
     ]
 
 
@@ -169,7 +190,7 @@ def bench_builds(env: dict[str, str], repeat: int, arch_counts: list[int]) -> li
                     cwd=s.root,
                 ),
                 seed.change_one_line,
-                prune_build_cache,
+                reset_seed_cache,
                 repeat,
             )
 
@@ -372,6 +393,18 @@ def print_table(results: list[Result]) -> None:
         base = host.get((r.arches, r.phase))
         ratio = f"{r.seconds / base:7.2f}" if base else "      -"
         print(f"{r.pipeline:<18} {r.arches:>6} {r.phase:<7} {r.seconds:9.2f} {ratio}")
+    seed = {(r.arches, r.phase): r.seconds for r in results if r.pipeline == "seed"}
+    print("\nseed / generated (how many times faster the generated pipeline is):")
+    for r in results:
+        if r.pipeline.startswith("generated") and (r.arches, r.phase) in seed:
+            speedup = seed[(r.arches, r.phase)] / r.seconds
+            print(f"  {r.pipeline:<14} {r.arches} arches {r.phase:<7} {speedup:6.1f}x")
+    naive = {r.phase: r.seconds for r in results if r.pipeline == "emulated (naive)"}
+    if naive:
+        print(f"\nemulated {EMULATED_ARCH} builder / generated (cross-compiling):")
+        for r in results:
+            if r.pipeline == "generated" and r.arches == 1 and r.phase in naive:
+                print(f"  {r.phase:<7} {naive[r.phase] / r.seconds:6.1f}x")
 
 
 def chart(results: list[Result], path: Path) -> None:
