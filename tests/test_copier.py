@@ -14,6 +14,7 @@ import yaml
 from mkmultiarch.config import validate
 from mkmultiarch.templates import render
 from tests.conftest import REPO_ROOT, git, make_template_repo
+from tests.rendering import CONFIGS
 from tests.test_config import BAD_VALUES
 
 DATA = {"image": "acme/hello", "arches": ["amd64", "arm/v7"], "go_version": "1.19"}
@@ -50,6 +51,17 @@ def test_copy_renders_the_same_bytes_as_the_cli(template_repo: Path, tmp_path: P
     assert config == validate(DATA)
     for rendered in render(config):
         assert (tmp_path / rendered.path).read_text() == rendered.text, rendered.path
+
+
+@pytest.mark.parametrize("name", ["buildx", "podman", "ci-emulated"])
+def test_copy_writes_the_same_ci_workflows_as_the_cli(
+    template_repo: Path, tmp_path: Path, name: str
+) -> None:
+    data = CONFIGS[name]
+    copy(template_repo, tmp_path, data)
+    rendered = {f.path: f.text for f in render(validate(data))}
+    for path in (".github/workflows/multiarch.yml", ".gitlab-ci.yml"):
+        assert (tmp_path / path).read_text() == rendered[path], path
 
 
 def test_copy_from_a_multiarch_yaml_data_file(template_repo: Path, tmp_path: Path) -> None:
