@@ -24,6 +24,8 @@ from tests.rendering import CONFIGS, render_into
 
 GITHUB = ".github/workflows/multiarch.yml"
 GITLAB = ".gitlab-ci.yml"
+# Top-level .gitlab-ci.yml keys that are not jobs.
+GITLAB_KEYWORDS = {"default", "include", "stages", "variables", "workflow"}
 CI_CONFIGS = sorted(name for name, data in CONFIGS.items() if data.get("ci"))
 TOOLS = Path(sys.executable).parent  # check-jsonschema, actionlint, shellcheck
 
@@ -101,12 +103,13 @@ def test_native_github_matrix_has_one_job_per_arch_on_its_runner(
 ) -> None:
     data, project = rendered
     jobs = load(project / GITHUB)["jobs"]
+    amd64 = data.get("github_runner_amd64", "ubuntu-24.04")
     if not native(data):
         assert list(jobs) == ["publish"]
+        assert jobs["publish"]["runs-on"] == amd64
         steps = [step.get("run", "") for step in jobs["publish"]["steps"]]
         assert "make docker-push" in steps and "make docker-verify" in steps
         return
-    amd64 = data.get("github_runner_amd64", "ubuntu-24.04")
     arm64 = data.get("github_runner_arm64", "ubuntu-24.04-arm")
     include = jobs["build"]["strategy"]["matrix"]["include"]
     assert [entry["arch"] for entry in include] == arches_of(data)
@@ -116,6 +119,7 @@ def test_native_github_matrix_has_one_job_per_arch_on_its_runner(
         assert entry["qemu"] is (entry["arch"] not in ("amd64", "arm64", "386")), entry
     merge = jobs["merge"]
     assert merge["needs"] == "build"
+    assert merge["runs-on"] == amd64
     runs = [step.get("run", "") for step in merge["steps"]]
     assert runs.index("make docker-manifest") < runs.index("make docker-verify")
 
@@ -126,7 +130,13 @@ def test_native_gitlab_has_one_job_per_arch_and_a_merge_that_needs_them(
     data, project = rendered
     pipeline = load(project / GITLAB)
     if not native(data):
-        assert "publish" in pipeline and "merge" not in pipeline
+        jobs = [name for name in pipeline if name not in GITLAB_KEYWORDS and name[0] != "."]
+        assert jobs == ["publish"]
+        assert pipeline["stages"] == ["build"]
+        assert pipeline["publish"]["tags"] == [
+            data.get("gitlab_tag_amd64", "saas-linux-small-amd64")
+        ]
+        assert "make docker-push" in pipeline["publish"]["script"][-1]
         return
     amd64 = data.get("gitlab_tag_amd64", "saas-linux-small-amd64")
     arm64 = data.get("gitlab_tag_arm64", "saas-linux-small-arm64")
@@ -143,14 +153,36 @@ def test_buildx_hands_digests_to_the_merge_and_docker_does_not(
     rendered: tuple[dict[str, Any], Path],
 ) -> None:
     data, project = rendered
-    github, gitlab = (project / GITHUB).read_text(), (project / GITLAB).read_text()
-    buildx = data.get("builder") == "buildx"
-    if not native(data):
+    workflow, pipeline = load(project / GITHUB), load(project / GITLAB)
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    uses = [step.get("uses", "") for step in steps]
+    handover = native(data) and data.get("builder") == "buildx"
+    assert ("actions/upload-artifact@v4" in uses) is handover
+    assert ("actions/download-artifact@v4" in uses) is handover
+    assert ("docker/setup-buildx-action@v3" in uses) is (data.get("builder") == "buildx")
+    gitlab_artifacts = [job["artifacts"] for job in pipeline.values() if "artifacts" in job]
+    assert gitlab_artifacts == (
+        [{"paths": [".digests/"], "expire_in": "1 day"}] if handover else []
+    )
+    if not handover:
         return
-    assert ("actions/upload-artifact@v4" in github) is buildx
-    assert ("actions/download-artifact@v4" in github) is buildx
-    assert (".digests/" in gitlab) is buildx
-    assert ("setup-buildx-action" in github) is buildx
+    (upload,) = (
+        s for s in workflow["jobs"]["build"]["steps"] if "upload-artifact" in s.get("uses", "")
+    )
+    assert upload["with"] == {
+        "name": "digests-${{ matrix.suffix }}",
+        "path": ".digests/",
+        "include-hidden-files": True,
+        "if-no-files-found": "error",
+        "retention-days": 1,
+    }
+    merge = workflow["jobs"]["merge"]["steps"]
+    (download,) = (s for s in merge if "download-artifact" in s.get("uses", ""))
+    assert download["with"] == {"pattern": "digests-*", "merge-multiple": True, "path": ".digests"}
+    runs = [s.get("run") for s in merge]
+    assert merge.index(download) < runs.index("make docker-manifest")
+    # GitLab's merge job gets the artifacts of the build jobs it needs.
+    assert all(isinstance(need, str) for need in pipeline["merge"]["needs"])
 
 
 def test_pull_requests_never_log_in_or_push(rendered: tuple[dict[str, Any], Path]) -> None:
