@@ -175,6 +175,7 @@ def test_buildx_hands_digests_to_the_merge_and_docker_does_not(
         "include-hidden-files": True,
         "if-no-files-found": "error",
         "retention-days": 1,
+        "overwrite": True,  # a re-run of a build job replaces its digest
     }
     merge = workflow["jobs"]["merge"]["steps"]
     (download,) = (s for s in merge if "download-artifact" in s.get("uses", ""))
@@ -220,3 +221,35 @@ def test_no_workflow_without_ci(tmp_path: Path) -> None:
     written = render_into(tmp_path, CONFIGS["seed"])
     assert sorted(written) == ["Dockerfile", "Makefile"]
     assert not (tmp_path / ".github").exists()
+
+
+def test_runner_labels_stay_strings_whatever_they_look_like(tmp_path: Path) -> None:
+    """Labels YAML would read as a bool or a number are quoted in both files."""
+    data = {
+        "image": "org/app",
+        "ci": ["github", "gitlab"],
+        "github_runner_amd64": "on",
+        "github_runner_arm64": "123",
+        "gitlab_tag_amd64": "yes",
+        "gitlab_tag_arm64": "1.5",
+    }
+    render_into(tmp_path, data)
+    include = load(tmp_path / GITHUB)["jobs"]["build"]["strategy"]["matrix"]["include"]
+    assert [entry["runner"] for entry in include] == ["on", "123"]
+    pipeline = load(tmp_path / GITLAB)
+    assert pipeline["build:amd64"]["tags"] == ["yes"]
+    assert pipeline["build:arm64"]["tags"] == ["1.5"]
+    assert pipeline["merge"]["tags"] == ["yes"]
+
+
+def test_pre_release_tags_do_not_move_latest(tmp_path: Path) -> None:
+    render_into(tmp_path, CONFIGS["ci-emulated"])
+    latest = load(tmp_path / GITHUB)["env"]["LATEST"]
+    assert "!contains(github.ref_name, '-')" in latest, latest
+    rules = load(tmp_path / GITLAB)["workflow"]["rules"]
+    tag_rules = [r for r in rules if "CI_COMMIT_TAG" in r["if"]]
+    assert tag_rules[0] == {
+        "if": "$CI_COMMIT_TAG =~ /^v[^-]*$/",
+        "variables": {"VERSION": "$CI_COMMIT_TAG", "LATEST": "1"},
+    }
+    assert tag_rules[1]["variables"] == {"VERSION": "$CI_COMMIT_TAG"}  # LATEST stays "0"

@@ -121,7 +121,7 @@ def test_buildx_split_pushes_by_digest(buildx_project: Path) -> None:
         "--output type=image,name=ghcr.io/team/buildx-app,push-by-digest=true,"
         "name-canonical=true,push=true,registry.insecure=true" in build
     )
-    assert "--metadata-file .digests/arm-v7.json" in build
+    assert "--metadata-file .digests/1/arm-v7.json" in build
 
 
 def recording_docker(directory: Path) -> tuple[Path, Path]:
@@ -151,7 +151,7 @@ def test_buildx_digests_hand_off_to_imagetools(buildx_project: Path) -> None:
     pushed = make(buildx_project, f"DOCKER={docker}", "VERSION=1", "docker-push-arch")
     assert pushed.returncode == 0, pushed.stderr
     for suffix in ("amd64", "arm64", "arm-v7", "s390x"):
-        assert (buildx_project / ".digests" / suffix).read_text().strip() == DIGEST
+        assert (buildx_project / ".digests" / "1" / suffix).read_text().strip() == DIGEST
 
     merged = make(buildx_project, f"DOCKER={docker}", "VERSION=1", "docker-manifest")
     assert merged.returncode == 0, merged.stderr
@@ -165,12 +165,38 @@ def test_buildx_digests_hand_off_to_imagetools(buildx_project: Path) -> None:
 
 def test_buildx_merge_refuses_without_every_digest(buildx_project: Path) -> None:
     docker, log = recording_docker(buildx_project)
-    (buildx_project / ".digests").mkdir()
-    (buildx_project / ".digests" / "amd64").write_text(DIGEST + "\n")
+    (buildx_project / ".digests" / "1").mkdir(parents=True)
+    (buildx_project / ".digests" / "1" / "amd64").write_text(DIGEST + "\n")
     result = make(buildx_project, f"DOCKER={docker}", "VERSION=1", "docker-manifest")
     assert result.returncode != 0  # make reports a failed recipe as 2
-    assert "no digest in .digests for: arm64 arm-v7 s390x" in result.stderr
+    assert "no digest in .digests/1 for: arm64 arm-v7 s390x" in result.stderr
     assert "imagetools" not in log.read_text()
+
+
+def test_buildx_merge_never_mixes_in_another_versions_digests(buildx_project: Path) -> None:
+    docker, log = recording_docker(buildx_project)
+    pushed = make(buildx_project, f"DOCKER={docker}", "VERSION=1", "docker-push-arch")
+    assert pushed.returncode == 0, pushed.stderr
+    # Version 2: only amd64 was pushed; version 1's arm64 digest must not stand in for it.
+    again = make(
+        buildx_project, f"DOCKER={docker}", "VERSION=2", "ARCHES=amd64", "docker-push-arch"
+    )
+    assert again.returncode == 0, again.stderr
+    merged = make(
+        buildx_project, f"DOCKER={docker}", "VERSION=2", "ARCHES=amd64 arm64", "docker-manifest"
+    )
+    assert merged.returncode != 0
+    assert "no digest in .digests/2 for: arm64" in merged.stderr
+    assert "imagetools" not in log.read_text()
+
+
+def test_buildx_clean_keeps_the_digests_a_merge_needs(buildx_project: Path) -> None:
+    docker, log = recording_docker(buildx_project)
+    pushed = make(buildx_project, f"DOCKER={docker}", "VERSION=1", "docker-push-arch")
+    assert pushed.returncode == 0, pushed.stderr
+    result = make(buildx_project, f"DOCKER={docker}", "VERSION=1", "clean", "docker-manifest")
+    assert result.returncode == 0, result.stderr
+    assert "imagetools create" in log.read_text()
 
 
 def test_buildx_without_the_plugin_is_refused(buildx_project: Path) -> None:
