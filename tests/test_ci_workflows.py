@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from mkmultiarch.arches import Arch
 from tests.rendering import CONFIGS, render_into
 
 GITHUB = ".github/workflows/multiarch.yml"
@@ -115,7 +116,7 @@ def test_native_github_matrix_has_one_job_per_arch_on_its_runner(
     assert [entry["arch"] for entry in include] == arches_of(data)
     for entry in include:
         assert entry["runner"] == (arm64 if entry["arch"] == "arm64" else amd64), entry
-        assert entry["suffix"] == entry["arch"].replace("/", "-")
+        assert entry["suffix"] == Arch.parse(entry["arch"]).tag_suffix
         assert entry["qemu"] is (entry["arch"] not in ("amd64", "arm64", "386")), entry
     merge = jobs["merge"]
     assert merge["needs"] == "build"
@@ -141,7 +142,7 @@ def test_native_gitlab_has_one_job_per_arch_and_a_merge_that_needs_them(
     amd64 = data.get("gitlab_tag_amd64", "saas-linux-small-amd64")
     arm64 = data.get("gitlab_tag_arm64", "saas-linux-small-arm64")
     builds = [name for name in pipeline if name.startswith("build:")]
-    assert builds == [f"build:{arch.replace('/', '-')}" for arch in arches_of(data)]
+    assert builds == [f"build:{Arch.parse(arch).tag_suffix}" for arch in arches_of(data)]
     for name, arch in zip(builds, arches_of(data), strict=True):
         assert pipeline[name]["variables"]["ARCH"] == arch
         assert pipeline[name]["tags"] == [arm64 if arch == "arm64" else amd64]

@@ -39,13 +39,17 @@ def make(
     )
 
 
-def docker_commands(project: Path, *args: str) -> list[str]:
-    """The docker command lines `make -n` would run, in order."""
+def plan(project: Path, *args: str) -> list[str]:
+    """The command lines `make -n` would run, continuation lines joined, whitespace squeezed."""
     result = make(project, "-n", *args)
     assert result.returncode == 0, result.stderr
     joined = result.stdout.replace("\\\n", " ")
-    commands = [" ".join(line.split()) for line in joined.splitlines()]
-    return [c for c in commands if c.startswith(("docker ", "if docker "))]
+    return [" ".join(line.split()) for line in joined.splitlines() if line.strip()]
+
+
+def docker_commands(project: Path, *args: str) -> list[str]:
+    """The docker command lines `make -n` would run, in order."""
+    return [c for c in plan(project, *args) if c.startswith(("docker ", "if docker "))]
 
 
 def index_of(commands: list[str], prefix: str) -> int:

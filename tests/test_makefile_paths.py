@@ -15,17 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.rendering import CONFIGS, render_into
-from tests.test_makefile import make
+from tests.test_makefile import make, plan
 
 DIGEST = "sha256:" + "ab" * 32
-
-
-def plan(project: Path, *args: str) -> list[str]:
-    """The command lines `make -n` would run, continuation lines joined, whitespace squeezed."""
-    result = make(project, "-n", *args)
-    assert result.returncode == 0, result.stderr
-    joined = result.stdout.replace("\\\n", " ")
-    return [" ".join(line.split()) for line in joined.splitlines() if line.strip()]
 
 
 def starting(commands: list[str], prefix: str) -> list[str]:

@@ -11,18 +11,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mkmultiarch.config import IMAGE_PATH as _REPOSITORY
+from mkmultiarch.config import REGISTRY_HOST
+from mkmultiarch.config import TAG as _TAG
+
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
 DOCKER_HUB_CREDENTIALS_KEY = "https://index.docker.io/v1/"
 DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_REPOSITORY = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
-_HOST = re.compile(
-    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-    r"(?::[0-9]{1,5})?$|^\[[0-9A-Fa-f:]+\](?::[0-9]{1,5})?$"
-)
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# Repository and tag follow the grammar multiarch.yaml is checked against; a
+# host here may also be an IPv6 literal, which a pushed reference can carry.
+_HOST = re.compile(rf"{REGISTRY_HOST.pattern}|^\[[0-9A-Fa-f:]+\](?::[0-9]{{1,5}})?$")
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$")
 
 

@@ -19,6 +19,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +29,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+
+from mkmultiarch.arches import Arch
 
 E2E_DIR = Path(__file__).parent
 ENV_FILE = Path(os.environ.get("MKMA_ENV_FILE", "/var/lib/mkmultiarch-test/env"))
@@ -287,6 +290,8 @@ REPO_ROOT = E2E_DIR.parents[1]
 EXAMPLE_PROJECT = REPO_ROOT / "example-project"
 MAKE_TIMEOUT = 900.0
 DOCKER_TIMEOUT = 300.0
+# A PATH without the virtualenv: make falls back to what needs no mkmultiarch.
+PLAIN_PATH = "/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Variables the Makefile reads with `?=` (or make itself reads): a value left in the
 # caller's environment would silently change what the tests run.
 SCRUBBED_ENV = (
@@ -374,16 +379,14 @@ def unique_name(prefix: str) -> str:
 
 def arch_suffix(arch: str) -> str:
     """``arm/v7`` -> ``arm-v7`` (tag suffix and target name part)."""
-    return arch.replace("/", "-")
+    return Arch.parse(arch).tag_suffix
 
 
 def expected_version_line(binary: str, version: str, arch: str) -> str:
     """What ``<binary> --version`` prints for ARCH: ``hello 1.0 linux/arm GOARM=7``."""
-    goarch, _, variant = arch.partition("/")
-    line = f"{binary} {version} linux/{goarch}"
-    if goarch == "arm" and variant:
-        line += f" GOARM={variant.removeprefix('v')}"
-    return line
+    parsed = Arch.parse(arch)
+    line = f"{binary} {version} linux/{parsed.goarch}"
+    return f"{line} GOARM={parsed.goarm}" if parsed.goarm else line
 
 
 def clean_env(docker_config: Path, **extra: str) -> dict[str, str]:
@@ -618,3 +621,16 @@ def run_list_for_arch(
     )
     untag = project.docker("image", "rm", ref)
     assert untag.returncode == 0, untag.tail()
+
+
+def verify_lists(project: MakeProject, arches: tuple[str, ...]) -> list[CmdResult]:
+    """``mkmultiarch verify --insecure`` on each list tag of PROJECT, with its environment
+    (so its DOCKER_CONFIG's credentials); asserts each exits 0 and returns the results."""
+    results = []
+    for tag in project.list_tags:
+        args = [sys.executable, "-m", "mkmultiarch", "verify", "--insecure"]
+        args += [f"--arch={arch}" for arch in arches]
+        result = run_cmd([*args, project.list_ref(tag)], env=project.env)
+        assert result.returncode == 0, result.tail(60)
+        results.append(result)
+    return results

@@ -19,6 +19,7 @@ import pytest
 from .conftest import (
     DOCKER_MANIFEST,
     OCI_MANIFEST,
+    PLAIN_PATH,
     CmdResult,
     E2EEnv,
     MakeProject,
@@ -230,8 +231,6 @@ def test_legacy_builder_is_refused(
 
 
 # --- docker-verify: the generated target, with and without mkmultiarch -------------------
-
-PLAIN_PATH = "/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"  # no mkmultiarch on it
 
 
 def test_docker_verify_target(example_build: SharedBuild) -> None:

@@ -8,7 +8,6 @@ runs under podman (QEMU for the foreign ones).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from tests.rendering import render_into
 
 from .conftest import (
     EXAMPLE_PROJECT,
+    PLAIN_PATH,
     E2EEnv,
     MakeProject,
     check_list,
@@ -27,12 +27,11 @@ from .conftest import (
     new_project,
     registry_tag_exists,
     run_cmd,
+    verify_lists,
 )
 
 ARCHES = ("amd64", "arm64", "arm/v7", "s390x")
 BINARY = "hello"
-MKMULTIARCH = str(Path(sys.executable).with_name("mkmultiarch"))
-PLAIN_PATH = "/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"  # no mkmultiarch on it
 # podman's default container rlimits (nofile 1048576, nproc 4194304) exceed the hard limits
 # of this kind of machine, and runc may not raise them ("error setting rlimit type 7"):
 # ask for modest ones instead. `--ulimit host` does not help here.
@@ -90,13 +89,6 @@ def rendered(
     return project
 
 
-def check_verify(project: MakeProject) -> None:
-    for tag in project.list_tags:
-        args = [MKMULTIARCH, "verify", "--insecure", *(f"--arch={a}" for a in project.arches)]
-        result = run_cmd([*args, project.list_ref(tag)], env=project.env)
-        assert result.returncode == 0, result.tail(60)
-
-
 def check_podman_runs(project: MakeProject, podman: str) -> None:
     """``podman run --pull always --platform linux/ARCH <list>`` prints ARCH, for each."""
     for arch in project.arches:
@@ -128,7 +120,7 @@ def test_rendered_podman_makefile_publishes_lists(rendered: MakeProject) -> None
 
 
 def test_rendered_podman_lists_verify(rendered: MakeProject) -> None:
-    check_verify(rendered)
+    verify_lists(rendered, ARCHES)
 
 
 def test_rendered_podman_list_runs_every_arch(rendered: MakeProject, e2e_env: E2EEnv) -> None:
@@ -192,6 +184,6 @@ def test_default_makefile_with_docker_equals_podman(
     assert "podman manifest add" in result.output, result.tail()
     for tag in project.list_tags:
         check_list(project.registry, project.img, tag, ARCHES)
-    check_verify(project)
+    verify_lists(project, ARCHES)
     check_podman_runs(project, e2e_env.podman)
     assert not registry_tag_exists(project.registry, project.img, "nonexistent")

@@ -26,6 +26,7 @@ from .conftest import (
     CmdResult,
     E2EEnv,
     MakeProject,
+    arch_suffix,
     clean_env,
     copy_example,
     new_project,
@@ -269,7 +270,7 @@ def test_auth_registry(
     local_repos.add(image)
     per_arch = []
     for arch in ARCHES:
-        target = f"{image}:{arch.replace('/', '-')}"
+        target = f"{image}:{arch_suffix(arch)}"
         docker(project, "tag", project.arch_ref(arch), target)
         docker(project, "push", target, env=env)
         per_arch.append(target)
