@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mkmultiarch.config import validate
-from mkmultiarch.output import plan, write_all
-from mkmultiarch.templates import render
+from mkmultiarch.render.config import validate
+from mkmultiarch.render.output import plan, write_all
+from mkmultiarch.render.templates import render
 
 # Named configs covering the template branches; snapshots live in snapshots/<name>/.
 CONFIGS: dict[str, dict[str, Any]] = {

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mkmultiarch.arches import SUPPORTED_ARCHES, Arch
-from mkmultiarch.config import Config, ConfigError, parse, validate
+from mkmultiarch.render.config import Config, ConfigError, parse, validate
 
 # (field, bad value): each must be refused with a message starting "<field>:".
 # Shared with the Copier tests, which feed the same values to copier.yml.

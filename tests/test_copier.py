@@ -11,8 +11,8 @@ import copier
 import pytest
 import yaml
 
-from mkmultiarch.config import validate
-from mkmultiarch.templates import render
+from mkmultiarch.render.config import validate
+from mkmultiarch.render.templates import render
 from tests.conftest import REPO_ROOT, git, make_template_repo
 from tests.rendering import CONFIGS
 from tests.test_config import BAD_VALUES

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from mkmultiarch import doctor
-from mkmultiarch.checks import Check, Status
 from mkmultiarch.cli import app
+from mkmultiarch.inspect import doctor
+from mkmultiarch.inspect.checks import Check, Status
 from tests.test_registry_server import PASSWORD, USER, FakeRegistry
 
 DAEMON_DOWN = (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mkmultiarch.elf import (
+from mkmultiarch.inspect.elf import (
     GO_BUILDINFO_MAGIC,
     NotElfError,
     go_build_info,

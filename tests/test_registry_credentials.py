@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from mkmultiarch.credentials import (
+from mkmultiarch.inspect.credentials import (
     Credential,
     CredentialsError,
     docker_config_dir,
     lookup,
     server_url,
 )
-from mkmultiarch.imageref import ImageRef, ImageRefError, parse_reference
+from mkmultiarch.inspect.imageref import ImageRef, ImageRefError, parse_reference
 
 HELPER = r"""#!/bin/sh
 # A fake docker-credential-test: logs what it was asked, answers from a fixed table.

@@ -24,8 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from mkmultiarch.credentials import Credential
-from mkmultiarch.registry import (
+from mkmultiarch.inspect.credentials import Credential
+from mkmultiarch.inspect.registry import (
     DOCKER_MANIFEST,
     DOCKER_MANIFEST_LIST,
     MANIFEST_ACCEPT,

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from mkmultiarch.arches import SUPPORTED_ARCHES
-from mkmultiarch.config import validate
-from mkmultiarch.templates import ENVOPS, render, render_starter_config
+from mkmultiarch.render.config import validate
+from mkmultiarch.render.templates import ENVOPS, render, render_starter_config
 from tests.conftest import REPO_ROOT
 from tests.rendering import CONFIGS, render_into
 

@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 
 from mkmultiarch.arches import Arch
-from mkmultiarch.checks import Status
-from mkmultiarch.imageref import parse_reference
-from mkmultiarch.registry import (
+from mkmultiarch.inspect.checks import Status
+from mkmultiarch.inspect.imageref import parse_reference
+from mkmultiarch.inspect.registry import (
     DOCKER_MANIFEST,
     DOCKER_MANIFEST_LIST,
     NotFoundError,
     RegistryClient,
 )
-from mkmultiarch.verify import VerifyResult, verify
+from mkmultiarch.inspect.verify import VerifyResult, verify
 from tests.test_elf import fake_binary
 from tests.test_registry_server import (
     PASSWORD,

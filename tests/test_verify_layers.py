@@ -10,7 +10,7 @@ from typing import IO
 
 import pytest
 
-from mkmultiarch.layers import (
+from mkmultiarch.inspect.layers import (
     FoundFile,
     Layer,
     LayerError,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from mkmultiarch.checks import Check, Status
-from mkmultiarch.report import render_checks, render_error_json, render_json, render_text
-from mkmultiarch.verify import EntryResult, VerifyResult
+from mkmultiarch.inspect.checks import Check, Status
+from mkmultiarch.inspect.report import render_checks, render_error_json, render_json, render_text
+from mkmultiarch.inspect.verify import EntryResult, VerifyResult
 
 DIGEST = "sha256:" + "ab" * 32
 

@@ -17,9 +17,9 @@ from typing import Annotated
 import typer
 
 from mkmultiarch import __version__
-from mkmultiarch.config import CONFIG_FILE, Config, ConfigError, load, validate
-from mkmultiarch.output import Status, plan, write_all
-from mkmultiarch.templates import render, render_starter_config
+from mkmultiarch.render.config import CONFIG_FILE, Config, ConfigError, load, validate
+from mkmultiarch.render.output import Status, plan, write_all
+from mkmultiarch.render.templates import render, render_starter_config
 
 EXIT_STALE = 1
 EXIT_BAD_INPUT = 2
@@ -193,8 +193,8 @@ def verify_command(
     each entrypoint binary is built for it (ELF header). Exit codes: 0 all
     good; 1 problems found; 2 could not check.
     """
-    from mkmultiarch import credentials, report, verify
-    from mkmultiarch.registry import RegistryClient, RegistryError
+    from mkmultiarch.inspect import credentials, report, verify
+    from mkmultiarch.inspect.registry import RegistryClient, RegistryError
 
     try:
         job = verify.plan(image, arch or [], config_path)
@@ -229,8 +229,8 @@ def doctor_command(
     for the arches and the registry (the defaults without one). Exit codes:
     0 no failure; 1 at least one failure; 2 bad input.
     """
-    from mkmultiarch import doctor, report
-    from mkmultiarch.checks import Status
+    from mkmultiarch.inspect import doctor, report
+    from mkmultiarch.inspect.checks import Status
 
     if config_path.exists():
         try:

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from mkmultiarch import __version__
-from mkmultiarch.credentials import Credential, CredentialsError
-from mkmultiarch.imageref import registry_api_host
+from mkmultiarch.inspect.credentials import Credential, CredentialsError
+from mkmultiarch.inspect.imageref import registry_api_host
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from mkmultiarch.checks import LABELS, Check, Status
-from mkmultiarch.verify import VerifyResult
+from mkmultiarch.inspect.checks import LABELS, Check, Status
+from mkmultiarch.inspect.verify import VerifyResult
 
 HEADERS = ("PLATFORM", "CONFIG", "ENTRYPOINT", "BINARY", "RESULT")
 

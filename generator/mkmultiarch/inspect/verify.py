@@ -22,13 +22,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from mkmultiarch.arches import SUPPORTED_ARCHES, Arch
-from mkmultiarch.checks import Check, Status, worst
-from mkmultiarch.config import CONFIG_FILE, ConfigError, load
-from mkmultiarch.elf import BinaryArch, NotElfError, identify
-from mkmultiarch.imageref import ImageRef, ImageRefError, parse_reference
-from mkmultiarch.layers import FoundFile, Layer, LayerError, command_candidates, find_file
-from mkmultiarch.platforms import Platform
-from mkmultiarch.registry import (
+from mkmultiarch.inspect.checks import Check, Status, worst
+from mkmultiarch.inspect.elf import BinaryArch, NotElfError, identify
+from mkmultiarch.inspect.imageref import ImageRef, ImageRefError, parse_reference
+from mkmultiarch.inspect.layers import FoundFile, Layer, LayerError, command_candidates, find_file
+from mkmultiarch.inspect.platforms import Platform
+from mkmultiarch.inspect.registry import (
     IMAGE_TYPES,
     INDEX_TYPES,
     MEDIA_TYPE_NAMES,
@@ -36,6 +35,7 @@ from mkmultiarch.registry import (
     NotFoundError,
     RegistryClient,
 )
+from mkmultiarch.render.config import CONFIG_FILE, ConfigError, load
 
 ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
 

@@ -24,11 +24,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mkmultiarch import credentials
 from mkmultiarch.arches import Arch
-from mkmultiarch.checks import Check, Status
-from mkmultiarch.config import Config
-from mkmultiarch.registry import AuthError, RegistryClient, RegistryError, UnreachableError
+from mkmultiarch.inspect import credentials
+from mkmultiarch.inspect.checks import Check, Status
+from mkmultiarch.inspect.registry import AuthError, RegistryClient, RegistryError, UnreachableError
+from mkmultiarch.render.config import Config
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 COMMAND_TIMEOUT = 60.0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from mkmultiarch.templates import RenderedFile
+from mkmultiarch.render.templates import RenderedFile
 
 
 class Status(Enum):

@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from mkmultiarch.config import Config
+from mkmultiarch.render.config import Config
 
 TEMPLATE_SUFFIX = ".jinja"
 # Must match `_envops` in copier.yml (a test checks it), so both entry points
@@ -39,7 +39,7 @@ def templates_dir() -> Path:
     packaged = Path(str(files("mkmultiarch"))) / "templates"
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parents[2] / "templates"
+    checkout = Path(__file__).resolve().parents[3] / "templates"
     if checkout.is_dir():
         return checkout
     raise FileNotFoundError("mkmultiarch templates not found; reinstall mkmultiarch")

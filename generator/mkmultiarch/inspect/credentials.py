@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mkmultiarch.imageref import DOCKER_HUB_ALIASES, DOCKER_HUB_CREDENTIALS_KEY
+from mkmultiarch.inspect.imageref import DOCKER_HUB_ALIASES, DOCKER_HUB_CREDENTIALS_KEY
 
 HELPER_TIMEOUT = 30.0
 IDENTITY_TOKEN_USER = "<token>"

@@ -1,0 +1,1 @@
+"""Product one: multiarch.yaml in, a team-owned Makefile (and Dockerfile) out."""
