@@ -17,7 +17,8 @@ from typing import Annotated
 import typer
 
 from mkmultiarch import __version__
-from mkmultiarch.render.config import CONFIG_FILE, Config, ConfigError, load, validate
+from mkmultiarch.names import CONFIG_FILE
+from mkmultiarch.render.config import Config, ConfigError, load, validate
 from mkmultiarch.render.output import Status, plan, write_all
 from mkmultiarch.render.templates import render, render_starter_config
 
@@ -194,11 +195,24 @@ def verify_command(
     good; 1 problems found; 2 could not check.
     """
     from mkmultiarch.inspect import credentials, report, verify
+    from mkmultiarch.inspect.imageref import ImageRefError
     from mkmultiarch.inspect.registry import RegistryClient, RegistryError
 
+    config = None
+    if config_path is not None or image is None:
+        try:
+            config = load(config_path if config_path is not None else Path(CONFIG_FILE))
+        except ConfigError as error:
+            hint = "" if image is not None else " (without IMAGE, the image comes from the config)"
+            raise _fail(f"{error}{hint}", EXIT_CANNOT_CHECK) from None
+    if image is None:
+        assert config is not None
+        image = f"{config.registry}/{config.image}:{config.version}"
+    configured = config.arches if config is not None else None
+    source = str(config_path) if config_path is not None else CONFIG_FILE
     try:
-        job = verify.plan(image, arch or [], config_path)
-    except verify.VerifyInputError as error:
+        job = verify.plan(image, arch or [], configured, source)
+    except (verify.VerifyInputError, ImageRefError) as error:
         raise _fail(str(error), EXIT_CANNOT_CHECK) from None
 
     def lookup() -> credentials.Credential | None:
@@ -246,7 +260,9 @@ def doctor_command(
         f"arches {' '.join(config.arches)}"
     )
     typer.echo("")
-    checks = doctor.run(config, docker=docker)
+    checks = doctor.run(
+        arches=config.arches, language=config.language, registry=config.registry, docker=docker
+    )
     typer.echo(report.render_checks(checks))
     failures = [check for check in checks if check.status is Status.FAIL]
     if failures:

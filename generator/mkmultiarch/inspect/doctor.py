@@ -28,7 +28,6 @@ from mkmultiarch.arches import Arch
 from mkmultiarch.inspect import credentials
 from mkmultiarch.inspect.checks import Check, Status
 from mkmultiarch.inspect.registry import AuthError, RegistryClient, RegistryError, UnreachableError
-from mkmultiarch.render.config import Config
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 COMMAND_TIMEOUT = 60.0
@@ -492,19 +491,19 @@ def check_registry(registry: str, env: Mapping[str, str]) -> list[Check]:
 
 
 def run(
-    config: Config,
     *,
+    arches: tuple[str, ...],
+    language: str,
+    registry: str,
     docker: str = "docker",
     env: Mapping[str, str] | None = None,
     binfmt_dir: Path = BINFMT_DIR,
     machine: str | None = None,
     runner: Runner = run_command,
 ) -> list[Check]:
-    """Every check, in the order a build needs them."""
+    """Every check, in the order a build needs them, for a project's arches and registry."""
     environ = os.environ if env is None else env
     checks = check_docker(docker, environ, runner)
-    checks += check_qemu(
-        config.arches, config.language, host=host_arch(machine), binfmt_dir=binfmt_dir
-    )
-    checks += check_registry(config.registry, environ)
+    checks += check_qemu(arches, language, host=host_arch(machine), binfmt_dir=binfmt_dir)
+    checks += check_registry(registry, environ)
     return checks

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mkmultiarch.render.config import IMAGE_PATH as _REPOSITORY
-from mkmultiarch.render.config import REGISTRY_HOST
-from mkmultiarch.render.config import TAG as _TAG
+from mkmultiarch.names import IMAGE_PATH as _REPOSITORY
+from mkmultiarch.names import REGISTRY_HOST
+from mkmultiarch.names import TAG as _TAG
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"

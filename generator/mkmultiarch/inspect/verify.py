@@ -18,13 +18,12 @@ import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
 from mkmultiarch.arches import SUPPORTED_ARCHES, Arch
 from mkmultiarch.inspect.checks import Check, Status, worst
 from mkmultiarch.inspect.elf import BinaryArch, NotElfError, identify
-from mkmultiarch.inspect.imageref import ImageRef, ImageRefError, parse_reference
+from mkmultiarch.inspect.imageref import ImageRef, parse_reference
 from mkmultiarch.inspect.layers import FoundFile, Layer, LayerError, command_candidates, find_file
 from mkmultiarch.inspect.platforms import Platform
 from mkmultiarch.inspect.registry import (
@@ -35,13 +34,13 @@ from mkmultiarch.inspect.registry import (
     NotFoundError,
     RegistryClient,
 )
-from mkmultiarch.render.config import CONFIG_FILE, ConfigError, load
+from mkmultiarch.names import CONFIG_FILE
 
 ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
 
 
 class VerifyInputError(ValueError):
-    """Bad arguments: an image reference, an arch token, a config file."""
+    """Bad arguments: an `--arch` token."""
 
 
 @dataclass
@@ -148,33 +147,22 @@ class VerifyPlan:
     expected_source: str
 
 
-def plan(image: str | None, arch_tokens: Sequence[str], config_path: Path | None) -> VerifyPlan:
+def plan(
+    image: str,
+    arch_tokens: Sequence[str],
+    configured: Sequence[str] | None = None,
+    config_source: str = "",
+) -> VerifyPlan:
     """Decide what to check from the command line.
 
-    Expected arches come from --arch, else from the config (--config, or
-    ./multiarch.yaml when IMAGE is not given). Without IMAGE, the image is the
-    config's REGISTRY/IMAGE:VERSION.
+    Expected arches come from --arch, else from the config's (CONFIGURED, read
+    from CONFIG_SOURCE), else there are none and only the entries are checked.
     """
-    config = None
-    if config_path is not None or image is None:
-        path = config_path if config_path is not None else Path(CONFIG_FILE)
-        try:
-            config = load(path)
-        except ConfigError as error:
-            hint = "" if image is not None else " (without IMAGE, the image comes from the config)"
-            raise VerifyInputError(f"{error}{hint}") from None
-    if image is None:
-        assert config is not None
-        image = f"{config.registry}/{config.image}:{config.version}"
-    try:
-        ref = parse_reference(image)
-    except ImageRefError as error:
-        raise VerifyInputError(str(error)) from None
+    ref = parse_reference(image)
     if arch_tokens:
         return VerifyPlan(ref, parse_arch_tokens(arch_tokens), "--arch")
-    if config is not None:
-        source = str(config_path) if config_path is not None else CONFIG_FILE
-        return VerifyPlan(ref, [Arch.parse(token) for token in config.arches], source)
+    if configured is not None:
+        return VerifyPlan(ref, [Arch.parse(token) for token in configured], config_source)
     return VerifyPlan(ref, None, "")
 
 

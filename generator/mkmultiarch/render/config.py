@@ -16,21 +16,8 @@ from typing import Any
 import yaml
 
 from mkmultiarch.arches import SUPPORTED_ARCHES
+from mkmultiarch.names import CONFIG_FILE, IMAGE_PATH, IMAGE_REF, REGISTRY_HOST, TAG
 
-CONFIG_FILE = "multiarch.yaml"
-
-# Docker's reference grammar (distribution/reference), narrowed to what a
-# Makefile can carry without quoting.
-_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-IMAGE_PATH = re.compile(rf"^{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$")
-_HOST_LABEL = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
-REGISTRY_HOST = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::[0-9]{{1,5}})?$")
-TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-IMAGE_REF = re.compile(
-    rf"^(?:{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::[0-9]{{1,5}})?/)?"
-    rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
-)
 GO_VERSION = re.compile(r"^1\.[0-9]{1,3}(?:\.[0-9]{1,3})?$")
 GO_PACKAGE = re.compile(r"^\.(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
 BINARY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

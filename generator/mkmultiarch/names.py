@@ -1,0 +1,25 @@
+"""Names both products agree on: the project's config file, and Docker's reference grammar.
+
+render checks multiarch.yaml's image, registry and tags against these patterns
+(every value ends up unquoted in a Makefile); verify parses the references it
+is given with the same ones, so a name that one accepts the other reads.
+"""
+
+from __future__ import annotations
+
+import re
+
+CONFIG_FILE = "multiarch.yaml"
+
+# Docker's reference grammar (distribution/reference), narrowed to what a
+# Makefile can carry without quoting.
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_PATH = re.compile(rf"^{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$")
+_HOST_LABEL = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
+REGISTRY_HOST = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::[0-9]{{1,5}})?$")
+TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+IMAGE_REF = re.compile(
+    rf"^(?:{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::[0-9]{{1,5}})?/)?"
+    rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+)
