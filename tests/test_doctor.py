@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from mkmultiarch.cli import app
 from mkmultiarch.inspect import doctor
-from mkmultiarch.inspect.checks import Check, Status
+from mkmultiarch.inspect.checks import Check, CheckOutcome
 from tests.test_registry_server import PASSWORD, USER, FakeRegistry
 
 DAEMON_DOWN = (
@@ -63,10 +63,12 @@ def by_name(checks: list[Check]) -> dict[str, Check]:
 def test_docker_20_has_buildkit_built_in(tmp_path: Path) -> None:
     docker = fake_docker(tmp_path / "a", "20.10.24+dfsg1")
     checks = by_name(doctor.check_docker(str(docker), {"PATH": ""}))
-    assert checks["docker client"] == Check("docker client", Status.OK, f"{docker}: 20.10.24+dfsg1")
-    assert checks["docker daemon"].status == Status.OK
-    assert checks["BuildKit"].status == Status.OK and "built in" in checks["BuildKit"].message
-    assert checks["docker manifest"].status == Status.OK
+    assert checks["docker client"] == Check(
+        "docker client", CheckOutcome.OK, f"{docker}: 20.10.24+dfsg1"
+    )
+    assert checks["docker daemon"].status == CheckOutcome.OK
+    assert checks["BuildKit"].status == CheckOutcome.OK and "built in" in checks["BuildKit"].message
+    assert checks["docker manifest"].status == CheckOutcome.OK
 
 
 def test_docker_28_without_buildx_fails_and_names_another_client(tmp_path: Path) -> None:
@@ -76,7 +78,7 @@ def test_docker_28_without_buildx_fails_and_names_another_client(tmp_path: Path)
         doctor.check_docker(str(new), {"PATH": f"{tmp_path / 'local'}:{tmp_path / 'usr'}"})
     )
     buildkit = checks["BuildKit"]
-    assert buildkit.status == Status.FAIL
+    assert buildkit.status == CheckOutcome.FAIL
     assert "client 28.2.2 has no buildx plugin" in buildkit.message
     assert "docker-buildx-plugin" in buildkit.fix
     assert f"--docker {old}" in buildkit.fix and f"make DOCKER={old}" in buildkit.fix
@@ -85,28 +87,28 @@ def test_docker_28_without_buildx_fails_and_names_another_client(tmp_path: Path)
 def test_buildx_plugin(tmp_path: Path) -> None:
     docker = fake_docker(tmp_path, "27.0.1", buildx=True)
     buildkit = by_name(doctor.check_docker(str(docker), {}))["BuildKit"]
-    assert buildkit.status == Status.OK and "v0.14.1" in buildkit.message
+    assert buildkit.status == CheckOutcome.OK and "v0.14.1" in buildkit.message
 
 
 def test_daemon_down_and_no_manifest(tmp_path: Path) -> None:
     docker = fake_docker(tmp_path, "20.10.24", server=None, manifest=False)
     checks = by_name(doctor.check_docker(str(docker), {}))
-    assert checks["docker daemon"].status == Status.FAIL
+    assert checks["docker daemon"].status == CheckOutcome.FAIL
     assert DAEMON_DOWN in checks["docker daemon"].message
     assert "systemctl start docker" in checks["docker daemon"].fix
-    assert checks["docker manifest"].status == Status.FAIL
+    assert checks["docker manifest"].status == CheckOutcome.FAIL
     assert "experimental" in checks["docker manifest"].message
 
 
 def test_docker_buildkit_0_in_the_environment(tmp_path: Path) -> None:
     docker = fake_docker(tmp_path, "20.10.24")
     buildkit = by_name(doctor.check_docker(str(docker), {"DOCKER_BUILDKIT": "0"}))["BuildKit"]
-    assert buildkit.status == Status.FAIL and buildkit.fix == "unset DOCKER_BUILDKIT"
+    assert buildkit.status == CheckOutcome.FAIL and buildkit.fix == "unset DOCKER_BUILDKIT"
 
 
 def test_no_docker() -> None:
     (check,) = doctor.check_docker("no-such-docker-client", {})
-    assert check.status == Status.FAIL and "--docker PATH" in check.fix
+    assert check.status == CheckOutcome.FAIL and "--docker PATH" in check.fix
 
 
 def binfmt(directory: Path, handlers: dict[str, tuple[bool, str]]) -> Path:
@@ -129,27 +131,27 @@ def test_qemu_handlers(tmp_path: Path) -> None:
     arches = ("amd64", "arm64", "arm/v7", "ppc64le", "riscv64", "386")
     checks = by_name(doctor.check_qemu(arches, "go", host="amd64", binfmt_dir=directory))
     assert "QEMU linux/amd64" not in checks
-    assert checks["QEMU linux/arm64"].status == Status.OK
+    assert checks["QEMU linux/arm64"].status == CheckOutcome.OK
     assert "not to build it" in checks["QEMU linux/arm64"].message
-    assert checks["QEMU linux/arm/v7"].status == Status.WARNING
+    assert checks["QEMU linux/arm/v7"].status == CheckOutcome.WARNING
     assert "disabled" in checks["QEMU linux/arm/v7"].message
-    assert checks["QEMU linux/ppc64le"].status == Status.WARNING
+    assert checks["QEMU linux/ppc64le"].status == CheckOutcome.WARNING
     assert "F flag" in checks["QEMU linux/ppc64le"].message
     riscv = checks["QEMU linux/riscv64"]
-    assert riscv.status == Status.WARNING
+    assert riscv.status == CheckOutcome.WARNING
     assert (
         "building needs none (Go cross-compiles), but running or testing the image does"
         in riscv.message
     )
     assert "tonistiigi/binfmt --install riscv64" in riscv.fix
-    assert checks["QEMU linux/386"].status == Status.OK  # x86-64 runs 386 natively
+    assert checks["QEMU linux/386"].status == CheckOutcome.OK  # x86-64 runs 386 natively
 
 
 def test_qemu_other_cases(tmp_path: Path) -> None:
     (check,) = doctor.check_qemu(("amd64",), "go", host="amd64", binfmt_dir=tmp_path)
-    assert check.status == Status.OK and "host's" in check.message
+    assert check.status == CheckOutcome.OK and "host's" in check.message
     (check,) = doctor.check_qemu(("amd64", "arm64"), "go", host="amd64", binfmt_dir=tmp_path / "x")
-    assert check.status == Status.WARNING and "not mounted" in check.message
+    assert check.status == CheckOutcome.WARNING and "not mounted" in check.message
     directory = binfmt(tmp_path / "b", {})
     (check,) = doctor.check_qemu(("arm/v7",), "dockerfile", host="arm64", binfmt_dir=directory)
     assert "RUNs commands in the target stage" in check.message
@@ -168,9 +170,9 @@ def test_registry_open(tmp_path: Path) -> None:
     with FakeRegistry() as server:
         checks = doctor.check_registry(server.host, {"DOCKER_CONFIG": str(tmp_path)})
     registry, credentials = checks
-    assert registry.status == Status.OK and "plain HTTP only" in registry.message
+    assert registry.status == CheckOutcome.OK and "plain HTTP only" in registry.message
     assert "INSECURE=1" in registry.message
-    assert credentials.status == Status.OK and "none needed" in credentials.message
+    assert credentials.status == CheckOutcome.OK and "none needed" in credentials.message
 
 
 def test_registry_basic_auth(tmp_path: Path) -> None:
@@ -182,11 +184,11 @@ def test_registry_basic_auth(tmp_path: Path) -> None:
             server.host, docker_config(tmp_path / "bad", server.host, "wrong-pw")
         )
         none = doctor.check_registry(server.host, {"DOCKER_CONFIG": str(tmp_path / "none")})
-    assert good[1].status == Status.OK and "accepted (basic auth)" in good[1].message
-    assert bad[1].status == Status.FAIL and "rejected" in bad[1].message
+    assert good[1].status == CheckOutcome.OK and "accepted (basic auth)" in good[1].message
+    assert bad[1].status == CheckOutcome.FAIL and "rejected" in bad[1].message
     assert "wrong-pw" not in bad[1].message
     assert bad[1].fix == f"log in again: docker login {server.host}"
-    assert none[1].status == Status.WARNING and "wants credentials" in none[1].message
+    assert none[1].status == CheckOutcome.WARNING and "wants credentials" in none[1].message
 
 
 def test_registry_bearer_anonymous_pull(tmp_path: Path) -> None:
@@ -195,8 +197,8 @@ def test_registry_bearer_anonymous_pull(tmp_path: Path) -> None:
         with_creds = doctor.check_registry(
             server.host, docker_config(tmp_path / "c", server.host, PASSWORD)
         )
-    assert checks[1].status == Status.WARNING and "pushing will not" in checks[1].message
-    assert with_creds[1].status == Status.OK and "bearer token" in with_creds[1].message
+    assert checks[1].status == CheckOutcome.WARNING and "pushing will not" in checks[1].message
+    assert with_creds[1].status == CheckOutcome.OK and "bearer token" in with_creds[1].message
 
 
 def test_registry_unreachable_and_broken_helper(tmp_path: Path) -> None:
@@ -204,8 +206,8 @@ def test_registry_unreachable_and_broken_helper(tmp_path: Path) -> None:
         host = server.host
     (tmp_path / "config.json").write_text(json.dumps({"credsStore": "nonexistent-helper"}))
     registry, credentials = doctor.check_registry(host, {"DOCKER_CONFIG": str(tmp_path)})
-    assert registry.status == Status.FAIL and "not reachable" in registry.message
-    assert credentials.status == Status.FAIL
+    assert registry.status == CheckOutcome.FAIL and "not reachable" in registry.message
+    assert credentials.status == CheckOutcome.FAIL
     assert "docker-credential-nonexistent-helper is not on PATH" in credentials.message
 
 

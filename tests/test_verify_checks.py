@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mkmultiarch.arches import Arch
-from mkmultiarch.inspect.checks import Status
+from mkmultiarch.inspect.checks import CheckOutcome
 from mkmultiarch.inspect.imageref import parse_reference
 from mkmultiarch.inspect.registry import (
     DOCKER_MANIFEST,
@@ -96,7 +96,7 @@ def check(
         return verify(own, ref, expected, "--arch" if arches is not None else "")
 
 
-def statuses(result: VerifyResult, name: str) -> dict[str, Status]:
+def statuses(result: VerifyResult, name: str) -> dict[str, CheckOutcome]:
     return {
         entry.platform: check.status
         for entry in result.entries
@@ -109,13 +109,13 @@ def test_good_list(registry: FakeRegistry) -> None:
     good_list(registry)
     result = check(registry, arches=["amd64", "arm64", "arm/v7"])
     assert result.ok, result.problems
-    assert result.is_list and result.findings(Status.WARNING) == []
+    assert result.is_list and result.findings(CheckOutcome.WARNING) == []
     assert result.present == ["linux/amd64", "linux/arm64", "linux/arm/v7"]
     assert result.missing == [] and result.unexpected == []
     assert [entry.config_platform for entry in result.entries] == result.present
     assert {entry.entrypoint for entry in result.entries} == {"/usr/local/bin/app"}
     assert result.entries[2].binary == "ELF 32-bit LSB ARM EABI5, Go 1.19.8 GOARM=7"
-    assert set(statuses(result, "binary").values()) == {Status.OK}
+    assert set(statuses(result, "binary").values()) == {CheckOutcome.OK}
 
 
 def test_docker_media_types(registry: FakeRegistry) -> None:
@@ -149,14 +149,16 @@ def test_missing_and_unexpected_platforms(registry: FakeRegistry) -> None:
     result = check(registry, arches=["amd64", "arm64"])
     assert result.ok  # an extra platform is a warning
     assert result.unexpected == ["linux/arm/v7"]
-    assert any("not expected: linux/arm/v7" in line for line in result.findings(Status.WARNING))
+    assert any(
+        "not expected: linux/arm/v7" in line for line in result.findings(CheckOutcome.WARNING)
+    )
 
 
 def test_nothing_expected_is_a_warning(registry: FakeRegistry) -> None:
     good_list(registry)
     result = check(registry)
     assert result.ok and result.expected == []
-    assert "pass --arch" in result.findings(Status.WARNING)[0]
+    assert "pass --arch" in result.findings(CheckOutcome.WARNING)[0]
 
 
 def test_seed_style_config_says_amd64(registry: FakeRegistry) -> None:
@@ -166,8 +168,11 @@ def test_seed_style_config_says_amd64(registry: FakeRegistry) -> None:
     registry.put_index(REPO, "seed", [(amd64, platform("amd64")), (seed, platform("arm64"))])
     result = check(registry, "seed", arches=["amd64", "arm64"])
     assert not result.ok
-    assert statuses(result, "config") == {"linux/amd64": Status.OK, "linux/arm64": Status.FAIL}
-    assert statuses(result, "binary")["linux/arm64"] == Status.OK
+    assert statuses(result, "config") == {
+        "linux/amd64": CheckOutcome.OK,
+        "linux/arm64": CheckOutcome.FAIL,
+    }
+    assert statuses(result, "binary")["linux/arm64"] == CheckOutcome.OK
     (problem,) = result.problems
     assert problem.startswith("linux/arm64 config: the image config says linux/amd64")
     assert "--platform linux/arm64" in problem
@@ -178,7 +183,10 @@ def test_config_forced_arm64_but_binary_is_amd64(registry: FakeRegistry) -> None
     forced = image(registry, "arm64", binary=fake_binary("amd64"))
     registry.put_index(REPO, "forced", [(amd64, platform("amd64")), (forced, platform("arm64"))])
     result = check(registry, "forced", arches=["amd64", "arm64"])
-    assert statuses(result, "config") == {"linux/amd64": Status.OK, "linux/arm64": Status.OK}
+    assert statuses(result, "config") == {
+        "linux/amd64": CheckOutcome.OK,
+        "linux/arm64": CheckOutcome.OK,
+    }
     (problem,) = result.problems
     assert problem.startswith("linux/arm64 binary: /usr/local/bin/app is ELF 64-bit LSB x86-64")
     assert "exec format error" in problem and "GOARCH=arm64" in problem
@@ -209,21 +217,21 @@ def test_attestations_are_shown_not_counted(registry: FakeRegistry) -> None:
     assert (
         result.entries[2].kind == "attestation" and result.entries[2].platform == "unknown/unknown"
     )
-    assert result.entries[2].checks[0].status == Status.SKIPPED
+    assert result.entries[2].checks[0].status == CheckOutcome.SKIPPED
     assert "+ 1 attestation(s)" in result.checks[0].message
 
 
 @pytest.mark.parametrize(
     ("entry_variant", "goarm", "status", "text"),
     [
-        ("v7", "7", Status.OK, "GOARM=7 from the Go build info"),
-        ("v7", "6", Status.WARNING, "built for arm/v6"),
-        ("v6", "7", Status.FAIL, "crashes on v6 CPUs"),
-        ("v7", "", Status.WARNING, "the variant (v7) is not checked"),
+        ("v7", "7", CheckOutcome.OK, "GOARM=7 from the Go build info"),
+        ("v7", "6", CheckOutcome.WARNING, "built for arm/v6"),
+        ("v6", "7", CheckOutcome.FAIL, "crashes on v6 CPUs"),
+        ("v7", "", CheckOutcome.WARNING, "the variant (v7) is not checked"),
     ],
 )
 def test_arm_variants(
-    registry: FakeRegistry, entry_variant: str, goarm: str, status: Status, text: str
+    registry: FakeRegistry, entry_variant: str, goarm: str, status: CheckOutcome, text: str
 ) -> None:
     binary = fake_binary("arm", goarm, go=bool(goarm))
     arm = image(registry, "arm", entry_variant, binary=binary)
@@ -240,7 +248,7 @@ def test_arm_entry_without_variant(registry: FakeRegistry) -> None:
     result = check(registry, "arm", arches=["arm/v7"])
     assert result.ok and result.missing == []  # Docker reads arm as arm/v7
     assert any(
-        "annotate --arch arm --variant v7" in line for line in result.findings(Status.WARNING)
+        "annotate --arch arm --variant v7" in line for line in result.findings(CheckOutcome.WARNING)
     )
 
 
@@ -265,14 +273,22 @@ def test_broken_lists(registry: FakeRegistry) -> None:
 @pytest.mark.parametrize(
     ("config", "status", "text"),
     [
-        ({"Entrypoint": ["/missing"]}, Status.FAIL, "Entrypoint[0] /missing is not in the image"),
-        ({}, Status.WARNING, "no Entrypoint or Cmd"),
-        ({"Cmd": ["app"], "Env": ["PATH=/usr/local/bin"]}, Status.OK, "/usr/local/bin/app is ELF"),
-        ({"Entrypoint": ["/etc/passwd"]}, Status.FAIL, "not an ELF binary"),
+        (
+            {"Entrypoint": ["/missing"]},
+            CheckOutcome.FAIL,
+            "Entrypoint[0] /missing is not in the image",
+        ),
+        ({}, CheckOutcome.WARNING, "no Entrypoint or Cmd"),
+        (
+            {"Cmd": ["app"], "Env": ["PATH=/usr/local/bin"]},
+            CheckOutcome.OK,
+            "/usr/local/bin/app is ELF",
+        ),
+        ({"Entrypoint": ["/etc/passwd"]}, CheckOutcome.FAIL, "not an ELF binary"),
     ],
 )
 def test_entrypoint_lookup(
-    registry: FakeRegistry, config: dict[str, Any], status: Status, text: str
+    registry: FakeRegistry, config: dict[str, Any], status: CheckOutcome, text: str
 ) -> None:
     registry.put_index(REPO, "e", [(image(registry, "amd64", config=config), platform("amd64"))])
     result = check(registry, "e")
@@ -301,7 +317,7 @@ def test_zstd_layer_is_a_warning(registry: FakeRegistry) -> None:
     registry.put_index(REPO, "z", [(entry, platform("amd64"))])
     result = check(registry, "z", arches=["amd64"])
     assert result.ok
-    assert "zstd" in result.findings(Status.WARNING)[0]
+    assert "zstd" in result.findings(CheckOutcome.WARNING)[0]
 
 
 def test_tag_not_found_raises(registry: FakeRegistry) -> None:

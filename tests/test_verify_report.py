@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mkmultiarch.inspect.checks import Check, Status
+from mkmultiarch.inspect.checks import Check, CheckOutcome
 from mkmultiarch.inspect.report import render_checks, render_error_json, render_json, render_text
 from mkmultiarch.inspect.verify import EntryResult, VerifyResult
 
@@ -22,22 +22,24 @@ def seed_result() -> VerifyResult:
         present=["linux/amd64", "linux/arm64"],
         attestations=1,
     )
-    result.add("list", Status.OK, "Docker manifest list with 2 platform(s) + 1 attestation(s)")
-    result.add("platforms", Status.OK, "all 2 expected platforms are present")
+    result.add(
+        "list", CheckOutcome.OK, "Docker manifest list with 2 platform(s) + 1 attestation(s)"
+    )
+    result.add("platforms", CheckOutcome.OK, "all 2 expected platforms are present")
     amd64 = EntryResult("linux/amd64", "sha256:1", "m", config_platform="linux/amd64")
     amd64.entrypoint, amd64.binary = "/app", "ELF 64-bit LSB x86-64"
-    amd64.add("config", Status.OK, "the image config says linux/amd64, as the entry does")
-    amd64.add("binary", Status.OK, "/app is ELF 64-bit LSB x86-64")
+    amd64.add("config", CheckOutcome.OK, "the image config says linux/amd64, as the entry does")
+    amd64.add("binary", CheckOutcome.OK, "/app is ELF 64-bit LSB x86-64")
     arm64 = EntryResult("linux/arm64", "sha256:2", "m", config_platform="linux/amd64")
     arm64.entrypoint, arm64.binary = "/app", "ELF 64-bit LSB AArch64"
     arm64.add(
         "config",
-        Status.FAIL,
+        CheckOutcome.FAIL,
         "the image config says linux/amd64, but the list entry says linux/arm64",
     )
-    arm64.add("binary", Status.OK, "/app is ELF 64-bit LSB AArch64")
+    arm64.add("binary", CheckOutcome.OK, "/app is ELF 64-bit LSB AArch64")
     attestation = EntryResult("unknown/unknown", "sha256:3", "m", kind="attestation")
-    attestation.add("entry", Status.SKIPPED, "attestation (provenance/SBOM); not a platform")
+    attestation.add("entry", CheckOutcome.SKIPPED, "attestation (provenance/SBOM); not a platform")
     result.entries += [amd64, arm64, attestation]
     return result
 
@@ -70,7 +72,7 @@ def test_text_report() -> None:
 def test_text_report_ok_and_no_expectations() -> None:
     result = VerifyResult("r/a:1", DIGEST, "application/vnd.oci.image.index.v1+json", True, [], "")
     result.present = ["linux/amd64"]
-    result.add("platforms", Status.WARNING, "nothing to compare with")
+    result.add("platforms", CheckOutcome.WARNING, "nothing to compare with")
     text = render_text(result)
     assert "expected  nothing given (use --arch or --config)" in text
     assert "(OCI image index)" in text
@@ -106,13 +108,16 @@ def test_error_json() -> None:
 
 def test_doctor_listing() -> None:
     checks = [
-        Check("docker client", Status.OK, "/usr/bin/docker: 20.10.24"),
+        Check("docker client", CheckOutcome.OK, "/usr/bin/docker: 20.10.24"),
         Check(
-            "BuildKit", Status.FAIL, "client 28.2.2 has no buildx plugin", "install docker-buildx"
+            "BuildKit",
+            CheckOutcome.FAIL,
+            "client 28.2.2 has no buildx plugin",
+            "install docker-buildx",
         ),
         Check(
             "QEMU linux/arm64",
-            Status.WARNING,
+            CheckOutcome.WARNING,
             "no qemu-aarch64 handler",
             "docker run ... --install arm64",
         ),

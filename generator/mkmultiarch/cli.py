@@ -19,7 +19,7 @@ import typer
 from mkmultiarch import __version__
 from mkmultiarch.names import CONFIG_FILE
 from mkmultiarch.render.config import Config, ConfigError, load, validate
-from mkmultiarch.render.output import Status, plan, write_all
+from mkmultiarch.render.output import FileState, plan, write_all
 from mkmultiarch.render.templates import render, render_starter_config
 
 EXIT_STALE = 1
@@ -92,17 +92,17 @@ def render_command(
         raise _fail(f"--output: {output_dir} is not a directory")
 
     planned = plan(render(config), output_dir)
-    stale = [item for item in planned if item.status is not Status.UNCHANGED]
+    stale = [item for item in planned if item.state is not FileState.UNCHANGED]
     if check or diff:
         for item in stale:
-            typer.echo(item.diff() if diff else f"{item.status.value}: {item.target}")
+            typer.echo(item.diff() if diff else f"{item.state.value}: {item.target}")
         if stale:
             hint = "run `mkmultiarch render` to update them"
             raise _fail(f"{len(stale)} file(s) out of date; {hint}", EXIT_STALE)
         typer.echo("up to date")
         return
 
-    edited = [item for item in stale if item.status is Status.CHANGED]
+    edited = [item for item in stale if item.state is FileState.CHANGED]
     if edited and not force:
         for item in edited:
             typer.echo(item.diff(), err=True)
@@ -244,7 +244,7 @@ def doctor_command(
     0 no failure; 1 at least one failure; 2 bad input.
     """
     from mkmultiarch.inspect import doctor, report
-    from mkmultiarch.inspect.checks import Status
+    from mkmultiarch.inspect.checks import CheckOutcome
 
     if config_path.exists():
         try:
@@ -264,6 +264,6 @@ def doctor_command(
         arches=config.arches, language=config.language, registry=config.registry, docker=docker
     )
     typer.echo(report.render_checks(checks))
-    failures = [check for check in checks if check.status is Status.FAIL]
+    failures = [check for check in checks if check.status is CheckOutcome.FAIL]
     if failures:
         raise _fail(f"{len(failures)} check(s) failed: {failures[0].name}", EXIT_PROBLEMS)

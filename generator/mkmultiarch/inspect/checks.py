@@ -7,30 +7,37 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class Status(StrEnum):
+class CheckOutcome(StrEnum):
+    """What one check found; FAIL is a problem (exit 1), SKIPPED is no platform."""
+
     OK = "ok"
     WARNING = "warning"
     FAIL = "fail"
     SKIPPED = "skipped"
 
 
-SEVERITY = {Status.SKIPPED: 0, Status.OK: 1, Status.WARNING: 2, Status.FAIL: 3}
+SEVERITY = {
+    CheckOutcome.SKIPPED: 0,
+    CheckOutcome.OK: 1,
+    CheckOutcome.WARNING: 2,
+    CheckOutcome.FAIL: 3,
+}
 LABELS = {
-    Status.OK: "ok",
-    Status.WARNING: "warning",
-    Status.FAIL: "FAIL",
-    Status.SKIPPED: "skipped",
+    CheckOutcome.OK: "ok",
+    CheckOutcome.WARNING: "warning",
+    CheckOutcome.FAIL: "FAIL",
+    CheckOutcome.SKIPPED: "skipped",
 }
 
 
 @dataclass(frozen=True)
 class Check:
     name: str  # e.g. list, platforms, config, binary; docker daemon, BuildKit
-    status: Status
+    status: CheckOutcome
     message: str
     fix: str = ""  # one line telling what to do, when there is something to do
 
 
-def worst(statuses: Iterable[Status]) -> Status:
+def worst(statuses: Iterable[CheckOutcome]) -> CheckOutcome:
     """The most severe status; OK for none."""
-    return max(statuses, key=SEVERITY.__getitem__, default=Status.OK)
+    return max(statuses, key=SEVERITY.__getitem__, default=CheckOutcome.OK)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from mkmultiarch.arches import Arch
 from mkmultiarch.inspect import credentials
-from mkmultiarch.inspect.checks import Check, Status
+from mkmultiarch.inspect.checks import Check, CheckOutcome
 from mkmultiarch.inspect.registry import AuthError, RegistryClient, RegistryError, UnreachableError
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
@@ -157,21 +157,23 @@ def check_docker(docker: str, env: Mapping[str, str], run: Runner = run_command)
         return [
             Check(
                 "docker client",
-                Status.FAIL,
+                CheckOutcome.FAIL,
                 f"{docker!r} is not on PATH",
                 "install Docker, or pass --docker PATH (and make DOCKER=PATH)",
             )
         ]
     checks = [
-        Check("docker client", Status.OK, f"{client.path}: {client.client or 'unknown version'}")
+        Check(
+            "docker client", CheckOutcome.OK, f"{client.path}: {client.client or 'unknown version'}"
+        )
     ]
     if client.server:
-        checks.append(Check("docker daemon", Status.OK, f"reachable, engine {client.server}"))
+        checks.append(Check("docker daemon", CheckOutcome.OK, f"reachable, engine {client.server}"))
     else:
         checks.append(
             Check(
                 "docker daemon",
-                Status.FAIL,
+                CheckOutcome.FAIL,
                 f"not reachable: {client.daemon_error}",
                 "start it (sudo systemctl start docker), or check DOCKER_HOST and your access "
                 "to /var/run/docker.sock (the docker group)",
@@ -182,19 +184,19 @@ def check_docker(docker: str, env: Mapping[str, str], run: Runner = run_command)
         checks.append(
             Check(
                 "BuildKit",
-                Status.FAIL,
+                CheckOutcome.FAIL,
                 "DOCKER_BUILDKIT=0 is set: the Makefile refuses the legacy builder, which writes "
                 "the build host's arch into every image config",
                 "unset DOCKER_BUILDKIT",
             )
         )
     elif client.buildx:
-        checks.append(Check("BuildKit", Status.OK, f"buildx plugin: {client.buildx}"))
+        checks.append(Check("BuildKit", CheckOutcome.OK, f"buildx plugin: {client.buildx}"))
     elif client.has_buildkit:
         checks.append(
             Check(
                 "BuildKit",
-                Status.OK,
+                CheckOutcome.OK,
                 f"client {client.client} has BuildKit built in (DOCKER_BUILDKIT=1, "
                 "which the Makefile sets); no buildx plugin needed before Docker 23",
             )
@@ -211,7 +213,7 @@ def check_docker(docker: str, env: Mapping[str, str], run: Runner = run_command)
         checks.append(
             Check(
                 "BuildKit",
-                Status.FAIL,
+                CheckOutcome.FAIL,
                 f"client {client.client or '?'} has no buildx plugin, so it cannot build with "
                 "BuildKit (Docker >= 23 needs the plugin); the Makefile stops in check-builder",
                 fix,
@@ -220,7 +222,7 @@ def check_docker(docker: str, env: Mapping[str, str], run: Runner = run_command)
 
     manifest = run([client.path, "manifest", "--help"])
     if manifest is not None and manifest.returncode == 0 and "create" in manifest.stdout:
-        checks.append(Check("docker manifest", Status.OK, "available"))
+        checks.append(Check("docker manifest", CheckOutcome.OK, "available"))
     else:
         said = (
             _last_line(manifest.stderr or manifest.stdout)
@@ -230,7 +232,7 @@ def check_docker(docker: str, env: Mapping[str, str], run: Runner = run_command)
         checks.append(
             Check(
                 "docker manifest",
-                Status.FAIL,
+                CheckOutcome.FAIL,
                 f"`docker manifest` is not available ({said})",
                 'use a Docker CLI >= 20.10 (older ones: "experimental": "enabled" in config.json)',
             )
@@ -291,13 +293,13 @@ def check_qemu(
         )
     checks = []
     if not foreign:
-        return [Check("QEMU", Status.OK, f"every configured arch is the host's ({host})")]
+        return [Check("QEMU", CheckOutcome.OK, f"every configured arch is the host's ({host})")]
     status_file = binfmt_dir / "status"
     if not status_file.exists():
         return [
             Check(
                 "QEMU",
-                Status.WARNING,
+                CheckOutcome.WARNING,
                 f"binfmt_misc is not mounted at {binfmt_dir}: "
                 f"{' '.join(a.platform for a in foreign)} binaries cannot run here; {why}",
                 f"sudo mount -t binfmt_misc binfmt_misc {binfmt_dir}; then "
@@ -308,7 +310,7 @@ def check_qemu(
         checks.append(
             Check(
                 "QEMU",
-                Status.WARNING,
+                CheckOutcome.WARNING,
                 "binfmt_misc is disabled: no foreign binary can run",
                 f"echo 1 | sudo tee {status_file}",
             )
@@ -318,7 +320,7 @@ def check_qemu(
         name = QEMU_NAMES.get(arch.goarch, arch.goarch)
         label = f"QEMU {arch.platform}"
         if host == "amd64" and arch.goarch == "386":
-            checks.append(Check(label, Status.OK, "x86-64 hosts run 386 binaries natively"))
+            checks.append(Check(label, CheckOutcome.OK, "x86-64 hosts run 386 binaries natively"))
             continue
         wanted = {f"qemu-{name}", f"qemu-{name}-static"}
         handler = next(
@@ -330,12 +332,14 @@ def check_qemu(
             detail = f"no qemu-{name} binfmt handler registered; {why}"
             if native:
                 detail += " (arm64 CPUs with 32-bit support run it natively)"
-            checks.append(Check(label, Status.WARNING, detail, BINFMT_FIX.format(arch=arch.goarch)))
+            checks.append(
+                Check(label, CheckOutcome.WARNING, detail, BINFMT_FIX.format(arch=arch.goarch))
+            )
         elif not handler.enabled:
             checks.append(
                 Check(
                     label,
-                    Status.WARNING,
+                    CheckOutcome.WARNING,
                     f"the {handler.name} handler is registered but disabled; {why}",
                     f"echo 1 | sudo tee {binfmt_dir / handler.name}",
                 )
@@ -344,7 +348,7 @@ def check_qemu(
             checks.append(
                 Check(
                     label,
-                    Status.WARNING,
+                    CheckOutcome.WARNING,
                     f"{handler.name} lacks the F flag: containers cannot find "
                     f"{handler.interpreter or 'the interpreter'}; {why}",
                     "re-register it with F: " + BINFMT_FIX.format(arch=arch.goarch),
@@ -354,7 +358,7 @@ def check_qemu(
             checks.append(
                 Check(
                     label,
-                    Status.OK,
+                    CheckOutcome.OK,
                     f"{handler.name} enabled (flags {handler.flags}); needed to run or test "
                     "the image, not to build it",
                 )
@@ -414,7 +418,7 @@ def check_registry(registry: str, env: Mapping[str, str]) -> list[Check]:
         checks = [
             Check(
                 label,
-                Status.FAIL,
+                CheckOutcome.FAIL,
                 f"not reachable: {probe.error}",
                 "check the name in multiarch.yaml, the network or proxy, or start the registry",
             )
@@ -422,21 +426,28 @@ def check_registry(registry: str, env: Mapping[str, str]) -> list[Check]:
         if credential_error:
             checks.append(
                 Check(
-                    name, Status.FAIL, credential_error, "fix or remove that helper in config.json"
+                    name,
+                    CheckOutcome.FAIL,
+                    credential_error,
+                    "fix or remove that helper in config.json",
                 )
             )
         elif credential is not None:
-            checks.append(Check(name, Status.OK, f"found: {credential} (not tried: no registry)"))
+            checks.append(
+                Check(name, CheckOutcome.OK, f"found: {credential} (not tried: no registry)")
+            )
         else:
             checks.append(
-                Check(name, Status.WARNING, "none found (not needed by an open registry)", login)
+                Check(
+                    name, CheckOutcome.WARNING, "none found (not needed by an open registry)", login
+                )
             )
         return checks
     if probe.error:
         checks = [
             Check(
                 label,
-                Status.FAIL,
+                CheckOutcome.FAIL,
                 f"answers, but not as a registry: {probe.error}",
                 "check the registry host in multiarch.yaml",
             )
@@ -445,25 +456,30 @@ def check_registry(registry: str, env: Mapping[str, str]) -> list[Check]:
         checks = [
             Check(
                 label,
-                Status.OK,
+                CheckOutcome.OK,
                 "reachable over plain HTTP only: use make INSECURE=1 and "
                 "mkmultiarch verify --insecure",
             )
         ]
     else:
-        checks = [Check(label, Status.OK, "reachable over HTTPS")]
+        checks = [Check(label, CheckOutcome.OK, "reachable over HTTPS")]
 
     if credential_error:
         checks.append(
-            Check(name, Status.FAIL, credential_error, "fix or remove that helper in config.json")
+            Check(
+                name,
+                CheckOutcome.FAIL,
+                credential_error,
+                "fix or remove that helper in config.json",
+            )
         )
     elif probe.auth_error and credential is not None:
-        checks.append(Check(name, Status.FAIL, probe.auth_error, f"log in again: {login}"))
+        checks.append(Check(name, CheckOutcome.FAIL, probe.auth_error, f"log in again: {login}"))
     elif probe.auth_error:
         checks.append(
             Check(
                 name,
-                Status.WARNING,
+                CheckOutcome.WARNING,
                 f"the registry wants credentials and there are none in "
                 f"{credentials.docker_config_dir(env)}/config.json",
                 f"{login} (as the user who runs make)",
@@ -471,18 +487,20 @@ def check_registry(registry: str, env: Mapping[str, str]) -> list[Check]:
         )
     elif credential is not None and probe.sent_credentials:
         method = probe.auth_method.split(",")[0]
-        checks.append(Check(name, Status.OK, f"{credential} accepted ({method})"))
+        checks.append(Check(name, CheckOutcome.OK, f"{credential} accepted ({method})"))
     elif credential is not None:
-        checks.append(Check(name, Status.OK, f"found: {credential}; /v2/ did not ask for them"))
+        checks.append(
+            Check(name, CheckOutcome.OK, f"found: {credential}; /v2/ did not ask for them")
+        )
     elif probe.auth_method == "anonymous":
         checks.append(
-            Check(name, Status.OK, "none needed: the registry answers without credentials")
+            Check(name, CheckOutcome.OK, "none needed: the registry answers without credentials")
         )
     else:
         checks.append(
             Check(
                 name,
-                Status.WARNING,
+                CheckOutcome.WARNING,
                 "none found: pulling works anonymously, pushing will not",
                 f"{login} (as the user who runs make)",
             )

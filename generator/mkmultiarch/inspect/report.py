@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from mkmultiarch.inspect.checks import LABELS, Check, Status
+from mkmultiarch.inspect.checks import LABELS, Check, CheckOutcome
 from mkmultiarch.inspect.verify import VerifyResult
 
 HEADERS = ("PLATFORM", "CONFIG", "ENTRYPOINT", "BINARY", "RESULT")
@@ -63,13 +63,18 @@ def render_text(result: VerifyResult) -> str:
             (check.status, f"{entry.platform} {check.name}", check.message)
             for check in entry.checks
         ]
-    order = {Status.FAIL: 0, Status.WARNING: 1, Status.OK: 2, Status.SKIPPED: 3}
+    order = {
+        CheckOutcome.FAIL: 0,
+        CheckOutcome.WARNING: 1,
+        CheckOutcome.OK: 2,
+        CheckOutcome.SKIPPED: 3,
+    }
     findings.sort(key=lambda item: order[item[0]])
     lines += table([(LABELS[status], f"{name}:", message) for status, name, message in findings])
     lines.append("")
 
     problems = result.problems
-    warnings = result.findings(Status.WARNING)
+    warnings = result.findings(CheckOutcome.WARNING)
     platforms = len(result.present)
     if problems:
         lines.append(f"FAILED: {len(problems)} problem(s) in {result.image}")
@@ -96,10 +101,10 @@ def render_checks(checks: Sequence[Check]) -> str:
     lines: list[str] = []
     for check, line in zip(checks, table(rows) if rows else [], strict=True):
         lines.append(line)
-        if check.fix and check.status is not Status.OK:
+        if check.fix and check.status is not CheckOutcome.OK:
             lines.append(f"{indent}fix: {check.fix}")
-    failures = sum(check.status is Status.FAIL for check in checks)
-    warnings = sum(check.status is Status.WARNING for check in checks)
+    failures = sum(check.status is CheckOutcome.FAIL for check in checks)
+    warnings = sum(check.status is CheckOutcome.WARNING for check in checks)
     lines.append("")
     if failures:
         lines.append(f"FAILED: {failures} failure(s), {warnings} warning(s)")

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 from mkmultiarch.arches import SUPPORTED_ARCHES, Arch
-from mkmultiarch.inspect.checks import Check, Status, worst
+from mkmultiarch.inspect.checks import Check, CheckOutcome, worst
 from mkmultiarch.inspect.elf import BinaryArch, NotElfError, identify
 from mkmultiarch.inspect.imageref import ImageRef, parse_reference
 from mkmultiarch.inspect.layers import FoundFile, Layer, LayerError, command_candidates, find_file
@@ -57,10 +57,10 @@ class EntryResult:
     checks: list[Check] = field(default_factory=list)
 
     @property
-    def status(self) -> Status:
+    def status(self) -> CheckOutcome:
         return worst(check.status for check in self.checks)
 
-    def add(self, name: str, status: Status, message: str) -> None:
+    def add(self, name: str, status: CheckOutcome, message: str) -> None:
         self.checks.append(Check(name, status, message))
 
 
@@ -80,10 +80,10 @@ class VerifyResult:
     checks: list[Check] = field(default_factory=list)
     auth: str = "anonymous"
 
-    def add(self, name: str, status: Status, message: str) -> None:
+    def add(self, name: str, status: CheckOutcome, message: str) -> None:
         self.checks.append(Check(name, status, message))
 
-    def findings(self, status: Status) -> list[str]:
+    def findings(self, status: CheckOutcome) -> list[str]:
         """One line per check with STATUS, prefixed with its entry's platform."""
         lines = [
             f"{check.name}: {check.message}" for check in self.checks if check.status == status
@@ -98,7 +98,7 @@ class VerifyResult:
 
     @property
     def problems(self) -> list[str]:
-        return self.findings(Status.FAIL)
+        return self.findings(CheckOutcome.FAIL)
 
     @property
     def ok(self) -> bool:
@@ -114,7 +114,7 @@ class VerifyResult:
             raw["status"] = entry.status.value
         data["media_type_name"] = self.media_type_name
         data["problems"] = self.problems
-        data["warnings"] = self.findings(Status.WARNING)
+        data["warnings"] = self.findings(CheckOutcome.WARNING)
         data["ok"] = self.ok
         data["exit_code"] = 0 if self.ok else 1
         return data
@@ -192,35 +192,37 @@ def _check_arch(entry: EntryResult, claimed: Platform, binary: BinaryArch, path:
     described = binary.describe()
     goos = binary.go.settings.get("GOOS", "") if binary.go is not None else ""
     if got is None:
-        entry.add("binary", Status.FAIL, f"{path} is {described}, not a {want} binary")
+        entry.add("binary", CheckOutcome.FAIL, f"{path} is {described}, not a {want} binary")
         return
     if got != want.architecture:
         entry.add(
             "binary",
-            Status.FAIL,
+            CheckOutcome.FAIL,
             f"{path} is {described} ({got}), but the entry says {claimed}: "
             f"it fails with `exec format error` there; compile it with GOARCH={want.architecture}",
         )
         return
     if goos and goos != want.os:
-        entry.add("binary", Status.FAIL, f"{path} was built for GOOS={goos}, the entry says {want}")
+        entry.add(
+            "binary", CheckOutcome.FAIL, f"{path} was built for GOOS={goos}, the entry says {want}"
+        )
         return
     if want.architecture != "arm":
-        entry.add("binary", Status.OK, f"{path} is {described}")
+        entry.add("binary", CheckOutcome.OK, f"{path} is {described}")
         return
     if binary.variant is None:
         entry.add(
             "binary",
-            Status.WARNING,
+            CheckOutcome.WARNING,
             f"{path} is 32-bit ARM; the variant ({want.variant}) is not checked: "
             f"{binary.variant_note}",
         )
     elif binary.variant == want.variant:
-        entry.add("binary", Status.OK, f"{path} is {described} ({binary.variant_note})")
+        entry.add("binary", CheckOutcome.OK, f"{path} is {described} ({binary.variant_note})")
     elif binary.variant > want.variant:
         entry.add(
             "binary",
-            Status.FAIL,
+            CheckOutcome.FAIL,
             f"{path} is built for arm/{binary.variant} ({binary.variant_note}), but the entry "
             f"says {want}: it crashes on {want.variant} CPUs; build with "
             f"GOARM={want.variant.removeprefix('v')}",
@@ -228,7 +230,7 @@ def _check_arch(entry: EntryResult, claimed: Platform, binary: BinaryArch, path:
     else:
         entry.add(
             "binary",
-            Status.WARNING,
+            CheckOutcome.WARNING,
             f"{path} is built for arm/{binary.variant} ({binary.variant_note}); it runs on "
             f"{want} without using its instructions; build with GOARM={want.variant[1:]}",
         )
@@ -246,7 +248,9 @@ def _check_binary(
     settings = settings if isinstance(settings, dict) else {}
     command, origin = _command(settings)
     if not command:
-        entry.add("binary", Status.WARNING, "the image config has no Entrypoint or Cmd to check")
+        entry.add(
+            "binary", CheckOutcome.WARNING, "the image config has no Entrypoint or Cmd to check"
+        )
         return
     env = settings.get("Env")
     env = [item for item in env if isinstance(item, str)] if isinstance(env, list) else []
@@ -266,13 +270,13 @@ def _check_binary(
         try:
             result = find_file(layers, open_blob, command_candidates(command, env, workdir))
         except LayerError as error:
-            entry.add("binary", Status.WARNING, f"{label}: not checked: {error}")
+            entry.add("binary", CheckOutcome.WARNING, f"{label}: not checked: {error}")
             return
         except NotFoundError as error:
-            entry.add("binary", Status.FAIL, f"{label}: a layer is missing: {error}")
+            entry.add("binary", CheckOutcome.FAIL, f"{label}: a layer is missing: {error}")
             return
         if not isinstance(result, FoundFile):
-            entry.add("binary", Status.FAIL, f"{label} is not in the image ({result.reason})")
+            entry.add("binary", CheckOutcome.FAIL, f"{label} is not in the image ({result.reason})")
             return
         found = result
         shown = (
@@ -290,7 +294,9 @@ def _check_binary(
     try:
         binary = identify(found.data)
     except NotElfError as error:
-        entry.add("binary", Status.FAIL, f"{label}: {found.path} is not an ELF binary ({error})")
+        entry.add(
+            "binary", CheckOutcome.FAIL, f"{label}: {found.path} is not an ELF binary ({error})"
+        )
         return
     entry.binary = binary.describe()
     _check_arch(entry, claimed, binary, found.path)
@@ -307,35 +313,35 @@ def _check_image(
 ) -> Platform | None:
     """Check one image manifest against the platform its list entry claims; return its config's."""
     if manifest.media_type not in IMAGE_TYPES:
-        entry.add("manifest", Status.FAIL, f"unexpected manifest type {manifest.media_type}")
+        entry.add("manifest", CheckOutcome.FAIL, f"unexpected manifest type {manifest.media_type}")
         return None
     descriptor = manifest.data.get("config")
     digest = descriptor.get("digest") if isinstance(descriptor, dict) else None
     if not isinstance(digest, str):
-        entry.add("config", Status.FAIL, "the manifest has no config descriptor")
+        entry.add("config", CheckOutcome.FAIL, "the manifest has no config descriptor")
         return None
     try:
         config = json.loads(client.get_blob(repository, digest))
     except NotFoundError:
-        entry.add("config", Status.FAIL, f"the image config {digest} is not in the registry")
+        entry.add("config", CheckOutcome.FAIL, f"the image config {digest} is not in the registry")
         return None
     except ValueError:
-        entry.add("config", Status.FAIL, f"the image config {digest} is not JSON")
+        entry.add("config", CheckOutcome.FAIL, f"the image config {digest} is not JSON")
         return None
     if not isinstance(config, dict):
-        entry.add("config", Status.FAIL, f"the image config {digest} is not a JSON object")
+        entry.add("config", CheckOutcome.FAIL, f"the image config {digest} is not a JSON object")
         return None
     actual = Platform.from_json(config)
     entry.config_platform = str(actual)
     if claimed is None:
         claimed = actual
-        entry.add("config", Status.OK, f"the image config says {actual}")
+        entry.add("config", CheckOutcome.OK, f"the image config says {actual}")
     elif claimed.matches(actual):
-        entry.add("config", Status.OK, f"the image config says {actual}, as the entry does")
+        entry.add("config", CheckOutcome.OK, f"the image config says {actual}, as the entry does")
     else:
         entry.add(
             "config",
-            Status.FAIL,
+            CheckOutcome.FAIL,
             f"the image config says {actual}, but the list entry says {claimed}: "
             f"build it with --platform {claimed} (BuildKit), not just GOARCH",
         )
@@ -355,13 +361,13 @@ def _compare_platforms(
         if count > 1:
             result.add(
                 "platforms",
-                Status.FAIL,
+                CheckOutcome.FAIL,
                 f"{platform} is listed {count} times; Docker uses the first",
             )
     if expected is None:
         result.add(
             "platforms",
-            Status.WARNING,
+            CheckOutcome.WARNING,
             f"found {' '.join(result.present) or 'none'}; nothing to compare with: pass --arch "
             f"(e.g. --arch amd64 --arch arm64) or --config {CONFIG_FILE}",
         )
@@ -373,18 +379,20 @@ def _compare_platforms(
     if result.missing:
         result.add(
             "platforms",
-            Status.FAIL,
+            CheckOutcome.FAIL,
             f"missing {' '.join(result.missing)} (expected {' '.join(result.expected)} "
             f"from {result.expected_source})",
         )
     if result.unexpected:
         result.add(
             "platforms",
-            Status.WARNING,
+            CheckOutcome.WARNING,
             f"not expected: {' '.join(result.unexpected)} (expected from {result.expected_source})",
         )
     if not result.missing and not result.unexpected:
-        result.add("platforms", Status.OK, f"all {len(wanted)} expected platforms are present")
+        result.add(
+            "platforms", CheckOutcome.OK, f"all {len(wanted)} expected platforms are present"
+        )
 
 
 def verify(
@@ -417,7 +425,7 @@ def verify(
             platforms.append(actual)
         result.add(
             "list",
-            Status.FAIL,
+            CheckOutcome.FAIL,
             f"not a manifest list: a single-arch image for {entry.platform} "
             f"({result.media_type_name}); push a list of per-arch images (make docker-push)",
         )
@@ -442,7 +450,7 @@ def verify(
                 about = annotations.get("vnd.docker.reference.digest", "")
                 entry.add(
                     "entry",
-                    Status.SKIPPED,
+                    CheckOutcome.SKIPPED,
                     "attestation (provenance/SBOM)"
                     + (f" for {about}" if about else "")
                     + "; not a platform",
@@ -450,31 +458,35 @@ def verify(
                 result.attestations += 1
                 continue
             if not raw_platform:
-                entry.add("entry", Status.FAIL, "no platform: Docker cannot select this entry")
+                entry.add(
+                    "entry", CheckOutcome.FAIL, "no platform: Docker cannot select this entry"
+                )
                 continue
             if entry.media_type in INDEX_TYPES:
                 entry.kind = "index"
-                entry.add("entry", Status.FAIL, "a nested index; a platform entry must be an image")
+                entry.add(
+                    "entry", CheckOutcome.FAIL, "a nested index; a platform entry must be an image"
+                )
                 continue
             platforms.append(claimed)
             if claimed.architecture == "arm" and not claimed.variant:
                 entry.add(
                     "entry",
-                    Status.WARNING,
+                    CheckOutcome.WARNING,
                     "no variant (Docker reads it as v7); annotate it: "
                     "docker manifest annotate --arch arm --variant v7",
                 )
             try:
                 manifest = client.get_manifest(ref.repository, entry.digest)
             except NotFoundError:
-                entry.add("manifest", Status.FAIL, f"{entry.digest} is not in the registry")
+                entry.add("manifest", CheckOutcome.FAIL, f"{entry.digest} is not in the registry")
                 continue
             _check_image(
                 client, ref.repository, manifest, claimed, entry, check_binaries=check_binaries
             )
         count = len(platforms)
         extra = f" + {result.attestations} attestation(s)" if result.attestations else ""
-        status = Status.OK if count else Status.FAIL
+        status = CheckOutcome.OK if count else CheckOutcome.FAIL
         result.add("list", status, f"{result.media_type_name} with {count} platform(s){extra}")
     _compare_platforms(result, expected, platforms)
     result.auth = client.auth_method

@@ -18,7 +18,9 @@ from pathlib import Path
 from mkmultiarch.render.templates import RenderedFile
 
 
-class Status(Enum):
+class FileState(Enum):
+    """How the project's file stands against the rendering."""
+
     NEW = "new"
     UNCHANGED = "unchanged"
     CHANGED = "changed"
@@ -33,10 +35,10 @@ class PlannedFile:
     current: str | None
 
     @property
-    def status(self) -> Status:
+    def state(self) -> FileState:
         if self.current is None:
-            return Status.NEW
-        return Status.UNCHANGED if self.current == self.rendered.text else Status.CHANGED
+            return FileState.NEW
+        return FileState.UNCHANGED if self.current == self.rendered.text else FileState.CHANGED
 
     def diff(self) -> str:
         """A unified diff from the project's file to the rendered one."""
@@ -62,7 +64,7 @@ def plan(files: list[RenderedFile], output_dir: Path) -> list[PlannedFile]:
 
 def write_all(planned: list[PlannedFile]) -> list[PlannedFile]:
     """Write every new or changed file atomically; return those written."""
-    pending = [item for item in planned if item.status is not Status.UNCHANGED]
+    pending = [item for item in planned if item.state is not FileState.UNCHANGED]
     staged: list[tuple[Path, Path]] = []
     try:
         for item in pending:
