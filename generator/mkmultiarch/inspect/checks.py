@@ -8,7 +8,7 @@ from enum import StrEnum
 
 
 class CheckOutcome(StrEnum):
-    """What one check found; FAIL is a problem (exit 1), SKIPPED is no platform."""
+    """What one check found: FAIL is a problem found, SKIPPED is not a platform."""
 
     OK = "ok"
     WARNING = "warning"

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mkmultiarch.errors import CannotCheckError
 from mkmultiarch.inspect.imageref import DOCKER_HUB_ALIASES, DOCKER_HUB_CREDENTIALS_KEY
 
 HELPER_TIMEOUT = 30.0
@@ -30,7 +31,7 @@ IDENTITY_TOKEN_USER = "<token>"
 _NOT_FOUND = "credentials not found"
 
 
-class CredentialsError(Exception):
+class CredentialsError(CannotCheckError):
     """The Docker config or a credential helper failed; the message holds no secret."""
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from mkmultiarch.errors import ProblemsFoundError
+
 ELF_MAGIC = b"\x7fELF"
 HEADER_SIZE = {32: 52, 64: 64}
 
@@ -67,7 +69,7 @@ GO_BUILDINFO_MAGIC = b"\xff Go buildinf:"
 _GO_FLAGS_INLINE = 0x2  # Go 1.18+: version and module info stored inline
 
 
-class NotElfError(ValueError):
+class NotElfError(ProblemsFoundError):
     """The bytes are not (the start of) an ELF file."""
 
 

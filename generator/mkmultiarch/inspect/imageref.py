@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mkmultiarch.errors import BadInputError
 from mkmultiarch.names import IMAGE_PATH as _REPOSITORY
 from mkmultiarch.names import REGISTRY_HOST
 from mkmultiarch.names import TAG as _TAG
@@ -26,7 +27,7 @@ _HOST = re.compile(rf"{REGISTRY_HOST.pattern}|^\[[0-9A-Fa-f:]+\](?::[0-9]{{1,5}}
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$")
 
 
-class ImageRefError(ValueError):
+class ImageRefError(BadInputError):
     """The text is not an image reference; the message says what is wrong."""
 
 

@@ -24,6 +24,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import IO
 
+from mkmultiarch.errors import CannotCheckError
+
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 MAX_LINKS = 16
@@ -34,7 +36,7 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 BlobOpener = Callable[[str], AbstractContextManager[IO[bytes]]]
 
 
-class LayerError(Exception):
+class LayerError(CannotCheckError):
     """A layer could not be read (unsupported compression, corrupt tar)."""
 
 

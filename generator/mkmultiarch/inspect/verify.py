@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 from mkmultiarch.arches import SUPPORTED_ARCHES, Arch
+from mkmultiarch.errors import BadInputError, ExitCode
 from mkmultiarch.inspect.checks import Check, CheckOutcome, worst
 from mkmultiarch.inspect.elf import BinaryArch, NotElfError, identify
 from mkmultiarch.inspect.imageref import ImageRef, parse_reference
@@ -39,7 +40,7 @@ from mkmultiarch.names import CONFIG_FILE
 ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
 
 
-class VerifyInputError(ValueError):
+class VerifyInputError(BadInputError):
     """Bad arguments: an `--arch` token."""
 
 
@@ -116,7 +117,7 @@ class VerifyResult:
         data["problems"] = self.problems
         data["warnings"] = self.findings(CheckOutcome.WARNING)
         data["ok"] = self.ok
-        data["exit_code"] = 0 if self.ok else 1
+        data["exit_code"] = int(ExitCode.OK if self.ok else ExitCode.PROBLEMS_FOUND)
         return data
 
 

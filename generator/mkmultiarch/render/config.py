@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from mkmultiarch.arches import SUPPORTED_ARCHES
+from mkmultiarch.errors import BadInputError
 from mkmultiarch.names import CONFIG_FILE, IMAGE_PATH, IMAGE_REF, REGISTRY_HOST, TAG
 
 GO_VERSION = re.compile(r"^1\.[0-9]{1,3}(?:\.[0-9]{1,3})?$")
@@ -34,7 +35,7 @@ RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 MAX_REPOSITORY_LENGTH = 255
 
 
-class ConfigError(ValueError):
+class ConfigError(BadInputError):
     """A config value is missing or not allowed; the message is one line for the user."""
 
 
@@ -291,5 +292,9 @@ def load(path: Path) -> Config:
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no such file; run `mkmultiarch init` or pass --config PATH"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8"
         ) from None
     return parse(text, origin=str(path))

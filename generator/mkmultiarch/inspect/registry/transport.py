@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from mkmultiarch import __version__
+from mkmultiarch.errors import CannotCheckError
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -26,7 +27,7 @@ DEFAULT_TIMEOUT = 30.0
 DOCKER_CERTS_DIR = Path("/etc/docker/certs.d")
 
 
-class RegistryError(Exception):
+class RegistryError(CannotCheckError):
     """The registry could not be asked (unreachable, refused, broken answer)."""
 
 
