@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from mkmultiarch.inspect.checks import Check, CheckOutcome
+from mkmultiarch.inspect.registry import NotFoundError
 from mkmultiarch.inspect.report import render_checks, render_error_json, render_json, render_text
 from mkmultiarch.inspect.verify import EntryResult, VerifyResult
 
@@ -102,7 +103,7 @@ def test_json_report() -> None:
 
 
 def test_error_json() -> None:
-    data = json.loads(render_error_json("r/a:1", "tag not found: r/a:1"))
+    data = json.loads(render_error_json("r/a:1", NotFoundError("tag not found: r/a:1")))
     assert data == {"image": "r/a:1", "ok": False, "exit_code": 2, "error": "tag not found: r/a:1"}
 
 

@@ -1,43 +1,100 @@
 """The `mkmultiarch` command line.
 
-Exit codes (one scheme for every command):
-  0  done, nothing to do, or every check passed
-  1  problems found: `render --check`/`--diff` found stale files, `render`
-     refused to overwrite a file the team changed (re-run with --force),
-     `verify` found a broken image, `doctor` found a failing check
-  2  could not do it: bad input (invalid multiarch.yaml, missing file, bad
-     option), or `verify` could not reach or read the registry
+Commands raise; they do not print their errors. One handler, _one_line_errors,
+wraps every command and turns whatever reaches it into one line on stderr and
+an exit code of the one scheme, errors.ExitCode (shown under every --help):
+never a traceback.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec
 
 import typer
 
 from mkmultiarch import __version__
+from mkmultiarch.errors import (
+    EXIT_CODES,
+    BadInputError,
+    CannotCheckError,
+    ExitCode,
+    MkmultiarchError,
+    ProblemsFoundError,
+    exit_codes_help,
+)
 from mkmultiarch.names import CONFIG_FILE
 from mkmultiarch.render.config import Config, ConfigError, load, validate
 from mkmultiarch.render.output import FileState, plan, write_all
 from mkmultiarch.render.templates import render, render_starter_config
 
-EXIT_STALE = 1
-EXIT_BAD_INPUT = 2
+P = ParamSpec("P")
+EXIT_CODES_HELP = exit_codes_help()
 
 app = typer.Typer(
     name="mkmultiarch",
     help="Generate a plain, team-owned Makefile and Dockerfile for multi-arch container images.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
 
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    """Print one line to stderr and return the Exit to raise."""
-    typer.echo(f"mkmultiarch: {message}", err=True)
-    return typer.Exit(code)
+def _exit(message: str, code: ExitCode) -> typer.Exit:
+    """Print `mkmultiarch: MESSAGE` on one line of stderr; return the Exit to raise."""
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    typer.echo(f"mkmultiarch: {line}", err=True)
+    return typer.Exit(int(code))
+
+
+def _describe(error: OSError) -> str:
+    """`PATH: Permission denied`: what the OS said, about which file."""
+    reason = error.strerror or str(error) or type(error).__name__
+    return f"{error.filename}: {reason}" if error.filename else reason
+
+
+def _one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """Run COMMAND; the one place where an error becomes output and an exit code.
+
+    A wrapper around each command rather than a click Group subclass: typer
+    vendors click since 0.26, and its Group is not public API.
+    """
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except MkmultiarchError as error:
+            raise _exit(str(error), error.exit_code) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except OSError as error:
+            if error.errno == errno.EPIPE:
+                raise  # stdout went away (`| head`): typer ends quietly
+            raise _exit(_describe(error), ExitCode.NOT_DONE) from None
+        except Exception as error:
+            what = EXIT_CODES[ExitCode.INTERNAL_ERROR]
+            detail = f"{what}: {type(error).__name__}: {error}"
+            raise _exit(detail, ExitCode.INTERNAL_ERROR) from None
+
+    return run
+
+
+def _command(name: str) -> Callable[[Callable[P, None]], Callable[P, None]]:
+    """Register a command behind _one_line_errors, with the exit codes under its help."""
+
+    def register(function: Callable[P, None]) -> Callable[P, None]:
+        wrapped = _one_line_errors(function)
+        app.command(name, epilog=EXIT_CODES_HELP)(wrapped)
+        return wrapped
+
+    return register
 
 
 def _show_version(value: bool) -> None:
@@ -53,11 +110,7 @@ def main(
         typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    """Generate a plain, team-owned Makefile and Dockerfile for multi-arch container images.
-
-    Exit codes: 0 ok; 1 problems found (stale files, a refused overwrite, a
-    broken image, a failing host check); 2 bad input or could not check.
-    """
+    """Generate a plain, team-owned Makefile and Dockerfile for multi-arch container images."""
 
 
 ConfigOption = Annotated[
@@ -65,7 +118,7 @@ ConfigOption = Annotated[
 ]
 
 
-@app.command("render")
+@_command("render")
 def render_command(
     config_path: ConfigOption = Path(CONFIG_FILE),
     output: Annotated[
@@ -73,23 +126,29 @@ def render_command(
         typer.Option("--output", "-o", help="Directory to write into [default: the config's]."),
     ] = None,
     check: Annotated[
-        bool, typer.Option("--check", help="Write nothing; exit 1 if any file is out of date.")
+        bool,
+        typer.Option(
+            "--check",
+            help=f"Write nothing; exit {ExitCode.PROBLEMS_FOUND:d} if any file is out of date.",
+        ),
     ] = False,
     diff: Annotated[
-        bool, typer.Option("--diff", help="Write nothing; show what would change (exit 1 if any).")
+        bool,
+        typer.Option(
+            "--diff",
+            help="Write nothing; show what would change "
+            f"(exit {ExitCode.PROBLEMS_FOUND:d} if any).",
+        ),
     ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite files that differ from the rendering.")
     ] = False,
 ) -> None:
     """Render the Makefile (and the Dockerfile, for language go) from multiarch.yaml."""
-    try:
-        config = load(config_path)
-    except ConfigError as error:
-        raise _fail(str(error)) from None
+    config = load(config_path)
     output_dir = output if output is not None else config_path.parent
     if output_dir.exists() and not output_dir.is_dir():
-        raise _fail(f"--output: {output_dir} is not a directory")
+        raise BadInputError(f"--output: {output_dir} is not a directory")
 
     planned = plan(render(config), output_dir)
     stale = [item for item in planned if item.state is not FileState.UNCHANGED]
@@ -98,7 +157,7 @@ def render_command(
             typer.echo(item.diff() if diff else f"{item.state.value}: {item.target}")
         if stale:
             hint = "run `mkmultiarch render` to update them"
-            raise _fail(f"{len(stale)} file(s) out of date; {hint}", EXIT_STALE)
+            raise ProblemsFoundError(f"{len(stale)} file(s) out of date; {hint}")
         typer.echo("up to date")
         return
 
@@ -107,10 +166,9 @@ def render_command(
         for item in edited:
             typer.echo(item.diff(), err=True)
         names = ", ".join(str(item.target) for item in edited)
-        raise _fail(
+        raise ProblemsFoundError(
             f"{names}: differs from the rendering (diff above); nothing was written. "
-            "Re-run with --force to overwrite, or keep your edits.",
-            EXIT_STALE,
+            "Re-run with --force to overwrite, or keep your edits."
         )
     for item in write_all(planned):
         typer.echo(f"wrote {item.target}")
@@ -118,7 +176,7 @@ def render_command(
         typer.echo("up to date")
 
 
-@app.command("init")
+@_command("init")
 def init_command(
     config_path: ConfigOption = Path(CONFIG_FILE),
     image: Annotated[
@@ -128,28 +186,35 @@ def init_command(
 ) -> None:
     """Write a commented starter multiarch.yaml."""
     if config_path.exists() and not force:
-        raise _fail(f"{config_path}: already exists; edit it, or pass --force to start over")
+        raise BadInputError(
+            f"{config_path}: already exists; edit it, or pass --force to start over"
+        )
     try:
         config: Config = validate({"image": image})
     except ConfigError as error:
-        raise _fail(f"--image: {error}") from None
+        raise ConfigError(f"--image: {error}") from None
     config_path.parent.mkdir(parents=True, exist_ok=True)
     config_path.write_text(render_starter_config(config), encoding="utf-8")
     typer.echo(f"wrote {config_path}; edit it, then run `mkmultiarch render`")
 
 
-# ---------------------------------------------------------------------------
-# verify and doctor. Their modules are imported when the command runs, so
-# `render` does not pay for the HTTP client. Exit codes:
-#   verify: 0 every check passed; 1 problems found; 2 could not check (bad
-#           input, unreachable registry, 401, tag not found)
-#   doctor: 0 no failure (warnings allowed); 1 at least one failure
-
-EXIT_PROBLEMS = 1
-EXIT_CANNOT_CHECK = 2
+# verify and doctor: their modules are imported when the command runs, so
+# `render` does not pay for the HTTP client.
 
 
-@app.command("verify")
+def _verify_config(image: str | None, config_path: Path | None) -> Config | None:
+    """The config verify reads: --config, or ./multiarch.yaml when IMAGE is not given."""
+    if image is not None and config_path is None:
+        return None
+    try:
+        return load(config_path or Path(CONFIG_FILE))
+    except ConfigError as error:
+        if image is not None:
+            raise
+        raise ConfigError(f"{error} (without IMAGE, the image comes from the config)") from None
+
+
+@_command("verify")
 def verify_command(
     image: Annotated[
         str | None,
@@ -191,29 +256,17 @@ def verify_command(
     Reads the registry over HTTP (no Docker engine), with your `docker login`
     credentials. Checks that the tag is a manifest list, has the expected
     platforms, that each image config names its entry's platform, and that
-    each entrypoint binary is built for it (ELF header). Exit codes: 0 all
-    good; 1 problems found; 2 could not check.
+    each entrypoint binary is built for it (ELF header).
     """
     from mkmultiarch.inspect import credentials, report, verify
-    from mkmultiarch.inspect.imageref import ImageRefError
     from mkmultiarch.inspect.registry import RegistryClient, RegistryError
 
-    config = None
-    if config_path is not None or image is None:
-        try:
-            config = load(config_path if config_path is not None else Path(CONFIG_FILE))
-        except ConfigError as error:
-            hint = "" if image is not None else " (without IMAGE, the image comes from the config)"
-            raise _fail(f"{error}{hint}", EXIT_CANNOT_CHECK) from None
+    config = _verify_config(image, config_path)
     if image is None:
         assert config is not None
         image = f"{config.registry}/{config.image}:{config.version}"
     configured = config.arches if config is not None else None
-    source = str(config_path) if config_path is not None else CONFIG_FILE
-    try:
-        job = verify.plan(image, arch or [], configured, source)
-    except (verify.VerifyInputError, ImageRefError) as error:
-        raise _fail(str(error), EXIT_CANNOT_CHECK) from None
+    job = verify.plan(image, arch or [], configured, str(config_path or CONFIG_FILE))
 
     def lookup() -> credentials.Credential | None:
         return credentials.lookup(job.ref.registry)
@@ -223,14 +276,14 @@ def verify_command(
             result = verify.verify(client, job.ref, job.expected, job.expected_source)
     except RegistryError as error:
         if json_output:
-            typer.echo(report.render_error_json(str(job.ref), str(error)))
-        raise _fail(f"cannot check {job.ref}: {error}", EXIT_CANNOT_CHECK) from None
+            typer.echo(report.render_error_json(str(job.ref), error))
+        raise CannotCheckError(f"cannot check {job.ref}: {error}") from None
     typer.echo(report.render_json(result) if json_output else report.render_text(result))
     if not result.ok:
-        raise _fail(f"{job.ref}: {len(result.problems)} problem(s) found", EXIT_PROBLEMS)
+        raise ProblemsFoundError(f"{job.ref}: {len(result.problems)} problem(s) found")
 
 
-@app.command("doctor")
+@_command("doctor")
 def doctor_command(
     config_path: ConfigOption = Path(CONFIG_FILE),
     docker: Annotated[
@@ -240,17 +293,14 @@ def doctor_command(
     """Check this host can build and push: docker, BuildKit, docker manifest, QEMU, registry.
 
     Each check is ok, a warning or a failure with its fix. Reads multiarch.yaml
-    for the arches and the registry (the defaults without one). Exit codes:
-    0 no failure; 1 at least one failure; 2 bad input.
+    for the arches and the registry (the defaults without one). Warnings do
+    not fail it; a failing check is a problem found.
     """
     from mkmultiarch.inspect import doctor, report
     from mkmultiarch.inspect.checks import CheckOutcome
 
     if config_path.exists():
-        try:
-            config = load(config_path)
-        except ConfigError as error:
-            raise _fail(str(error)) from None
+        config = load(config_path)
         source = str(config_path)
     else:
         config = validate({"image": "org/app"})
@@ -266,4 +316,4 @@ def doctor_command(
     typer.echo(report.render_checks(checks))
     failures = [check for check in checks if check.status is CheckOutcome.FAIL]
     if failures:
-        raise _fail(f"{len(failures)} check(s) failed: {failures[0].name}", EXIT_PROBLEMS)
+        raise ProblemsFoundError(f"{len(failures)} check(s) failed: {failures[0].name}")

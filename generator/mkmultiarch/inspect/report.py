@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from mkmultiarch.errors import MkmultiarchError
 from mkmultiarch.inspect.checks import LABELS, Check, CheckOutcome
 from mkmultiarch.inspect.verify import VerifyResult
 
@@ -88,9 +89,10 @@ def render_json(result: VerifyResult) -> str:
     return json.dumps(result.to_dict(), indent=2)
 
 
-def render_error_json(image: str, reason: str) -> str:
-    """The JSON for exit 2: the tag could not be checked."""
-    return json.dumps({"image": image, "ok": False, "exit_code": 2, "error": reason}, indent=2)
+def render_error_json(image: str, error: MkmultiarchError) -> str:
+    """The JSON for a tag that could not be checked: the error and its exit code."""
+    data = {"image": image, "ok": False, "exit_code": int(error.exit_code), "error": str(error)}
+    return json.dumps(data, indent=2)
 
 
 def render_checks(checks: Sequence[Check]) -> str:
