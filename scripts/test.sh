@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run every check CI runs: lint, type-check, stale-output check, and the whole
-# test suite including the Docker end-to-end tests.
+# Run every check CI runs: the pre-commit hooks (lint, format, types, shellcheck,
+# stale-output check), then the whole test suite including the Docker end-to-end tests.
 #   bash scripts/test.sh            (as root on Debian: starts Docker, registries, QEMU)
 #   bash scripts/test.sh -k copier  (extra arguments go to pytest)
 # Without root or Docker the end-to-end tests skip with a reason; with CI=true
@@ -17,8 +17,7 @@ else
 	echo "test.sh: not root on Debian: not starting the Docker test environment" >&2
 fi
 
-ruff check generator tests
-ruff format --check generator tests
-mypy
-mkmultiarch render --check --config example-project/multiarch.yaml
+# The hooks contributors run on commit (.pre-commit-config.yaml): ruff, ruff
+# format, mypy, shellcheck on scripts/, and render --check of the example.
+pre-commit run --all-files --show-diff-on-failure
 python -m pytest "$@"
