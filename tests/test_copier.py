@@ -53,7 +53,7 @@ def test_copy_renders_the_same_bytes_as_the_cli(template_repo: Path, tmp_path: P
         assert (tmp_path / rendered.path).read_text() == rendered.text, rendered.path
 
 
-@pytest.mark.parametrize("name", ["buildx", "podman", "ci-emulated"])
+@pytest.mark.parametrize("name", ["buildx", "podman", "ci-dockerfile", "ci-emulated"])
 def test_copy_writes_the_same_ci_workflows_as_the_cli(
     template_repo: Path, tmp_path: Path, name: str
 ) -> None:
