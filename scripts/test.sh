@@ -17,8 +17,8 @@ else
 	echo "test.sh: not root on Debian: not starting the Docker test environment" >&2
 fi
 
-ruff check generator tests
-ruff format --check generator tests
+ruff check generator tests scripts
+ruff format --check generator tests scripts
 mypy
 mkmultiarch render --check --config example-project/multiarch.yaml
 python -m pytest "$@"
