@@ -18,6 +18,7 @@ else
 fi
 
 # The hooks contributors run on commit (.pre-commit-config.yaml): ruff, ruff
-# format, mypy, shellcheck on scripts/, and render --check of the example.
+# format, mypy, shellcheck on scripts/, render --check of the example, and the
+# copier.yml drift check.
 pre-commit run --all-files --show-diff-on-failure
 python -m pytest "$@"

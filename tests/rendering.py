@@ -49,6 +49,12 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "github_runner_arm64": "my-arm64-runner",
         "gitlab_tag_amd64": "docker-amd64",
     },
+    "ci-dockerfile": {
+        "image": "acme/own-dockerfile-ci",
+        "language": "dockerfile",
+        "arches": ["amd64", "arm64", "386", "ppc64le", "riscv64"],
+        "ci": ["github", "gitlab"],
+    },
     "ci-emulated": {
         "image": "team/emulated-app",
         "arches": ["amd64", "arm64", "ppc64le"],

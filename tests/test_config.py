@@ -57,6 +57,12 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("github_runner_arm64", "arm64: x"),
     ("gitlab_tag_amd64", "tag;id"),
     ("gitlab_tag_arm64", "$(id)"),
+    # A trailing newline: `$` in a pattern would let each of these through re.search.
+    ("image", "org/app\n"),
+    ("version", "1.0.0\n"),
+    ("binary", "app\n"),
+    ("source", "https://github.com/org/app\n"),
+    ("gitlab_tag_amd64", "docker-amd64\n"),
 ]
 
 

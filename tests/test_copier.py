@@ -53,7 +53,7 @@ def test_copy_renders_the_same_bytes_as_the_cli(template_repo: Path, tmp_path: P
         assert (tmp_path / rendered.path).read_text() == rendered.text, rendered.path
 
 
-@pytest.mark.parametrize("name", ["buildx", "podman", "ci-emulated"])
+@pytest.mark.parametrize("name", ["buildx", "podman", "ci-dockerfile", "ci-emulated"])
 def test_copy_writes_the_same_ci_workflows_as_the_cli(
     template_repo: Path, tmp_path: Path, name: str
 ) -> None:
@@ -137,6 +137,16 @@ def test_copier_validators_refuse_what_the_cli_refuses(
         copy(template_repo, tmp_path / "out", data)
     assert field in str(raised.value)
     assert not (tmp_path / "out" / "Makefile").exists()
+
+
+def test_copier_refuses_a_go_module_with_a_trailing_newline(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    """go_module is the scaffold's own question: no multiarch.yaml setting to compare with."""
+    with pytest.raises(Exception) as raised:  # copier raises ValueError subclasses
+        copy(template_repo, tmp_path / "out", {"image": "org/app", "go_module": "example.com/a\n"})
+    assert "go_module" in str(raised.value)
+    assert not (tmp_path / "out" / "go.mod").exists()
 
 
 def test_update_carries_template_changes_and_keeps_team_edits(tmp_path: Path) -> None:

@@ -11,15 +11,20 @@ import re
 
 CONFIG_FILE = "multiarch.yaml"
 
+# Every pattern is anchored as ^...\Z and applied with re.search, exactly as
+# Copier's regex_search filter applies it to the same text: `$` would also
+# match before a trailing newline, so "app\n" would pass. A literal dot is
+# written [.], which reads the same in copier.yml's Jinja string literals.
+#
 # Docker's reference grammar (distribution/reference), narrowed to what a
 # Makefile can carry without quoting.
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-IMAGE_PATH = re.compile(rf"^{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$")
+IMAGE_PATH = re.compile(rf"^{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*\Z")
 _HOST_LABEL = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
-REGISTRY_HOST = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::[0-9]{{1,5}})?$")
-TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+REGISTRY_HOST = re.compile(rf"^{_HOST_LABEL}(?:[.]{_HOST_LABEL})*(?::[0-9]{{1,5}})?\Z")
+TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
 IMAGE_REF = re.compile(
-    rf"^(?:{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::[0-9]{{1,5}})?/)?"
+    rf"^(?:{_HOST_LABEL}(?:[.]{_HOST_LABEL})*(?::[0-9]{{1,5}})?/)?"
     rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?\Z"
 )

@@ -3,7 +3,11 @@
 Every value ends up inside a Makefile, a Dockerfile or a shell command line, so
 each one is checked against a narrow pattern instead of being escaped: a value
 that fails names its field and what is allowed, and nothing gets written.
-The same names are the Copier questions (copier.yml), so one file feeds both.
+
+SETTINGS below is the one table of the schema: per setting its default, its
+pattern or choices, what a refusal says is allowed, and its help text. The
+same names are the Copier questions: scripts/gen_copier.py writes copier.yml's
+questions from this table, so one edit here changes both entry points.
 """
 
 from __future__ import annotations
@@ -19,20 +23,222 @@ from mkmultiarch.arches import SUPPORTED_ARCHES
 from mkmultiarch.errors import BadInputError
 from mkmultiarch.names import CONFIG_FILE, IMAGE_PATH, IMAGE_REF, REGISTRY_HOST, TAG
 
-GO_VERSION = re.compile(r"^1\.[0-9]{1,3}(?:\.[0-9]{1,3})?$")
-GO_PACKAGE = re.compile(r"^\.(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
-BINARY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-RELATIVE_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
-SOURCE_URL = re.compile(r"^(?:https?://[A-Za-z0-9._~%/:-]+)?$")
+GO_VERSION = re.compile(r"^1[.][0-9]{1,3}(?:[.][0-9]{1,3})?\Z")
+GO_PACKAGE = re.compile(r"^[.](?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*\Z")
+GO_MODULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~/-]*\Z")
+BINARY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+RELATIVE_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*\Z")
+SOURCE_URL = re.compile(r"^(?:https?://[A-Za-z0-9._~%/:-]+)?\Z")
+# A GitHub runner label or a GitLab runner tag: written into YAML unquoted.
+RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
+MAX_REPOSITORY_LENGTH = 255
 
 LANGUAGES = ("go", "dockerfile")
 ENGINES = ("docker", "podman")
 BUILDERS = ("docker", "buildx")
 CI_SYSTEMS = ("github", "gitlab")
 CI_STRATEGIES = ("native", "emulated")
-# A GitHub runner label or a GitLab runner tag: written into YAML unquoted.
-RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-MAX_REPOSITORY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One multiarch.yaml setting, which is also the Copier question of the same name.
+
+    A string value must match `pattern`, or be one of `choices` (several of them
+    when `multiselect`); a refusal reads "<name>: <value> ...; <allowed>", and
+    Copier's validator says "<name>: <allowed>". The fields after `item` shape
+    only the Copier question (scripts/gen_copier.py).
+    """
+
+    name: str
+    default: str | bool | tuple[str, ...] | None  # None: required
+    help: str  # the question's help text
+    allowed: str = ""  # what a refusal says is allowed
+    pattern: re.Pattern[str] | None = None
+    choices: tuple[str, ...] = ()
+    multiselect: bool = False
+    at_least_one: bool = False  # a multiselect that must not be empty
+    item: str = ""  # what one of several choices is called: "arch"
+    # Copier only:
+    asked_when: str = ""  # Jinja condition: asked only then (the value is unused otherwise)
+    copier_default: str = ""  # Jinja default, where `default` is derived from other settings
+    refuse_when: str = ""  # Jinja condition over several answers; validate() checks the same
+    refusal: str = ""  # the message for refuse_when, in both validators
+    scaffold_only: bool = False  # a question of the scaffold, not a multiarch.yaml setting
+
+
+def _runner_label(name: str, default: str, help: str) -> Setting:
+    system = name.partition("_")[0]
+    return Setting(
+        name,
+        default=default,
+        help=help,
+        pattern=RUNNER_LABEL,
+        allowed=f"use a runner label of letters, digits, _ . - (e.g. {default})",
+        asked_when=f"'{system}' in ci",
+    )
+
+
+_TAG_RULE = "use letters, digits, _ . - (at most 128, not starting with . or -)"
+
+# In the order Copier asks them; every field of Config, plus the scaffold's go_module.
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "image",
+        default=None,
+        help="Image repository path without registry or tag (lowercase), e.g. org/app",
+        pattern=IMAGE_PATH,
+        allowed="use lowercase letters, digits and . _ - separated by /, "
+        "without the registry or a tag, e.g. org/app",
+    ),
+    Setting(
+        "registry",
+        default="docker.io",
+        help="Registry host[:port] to push to",
+        pattern=REGISTRY_HOST,
+        allowed="use a host name with an optional port, e.g. docker.io or localhost:5000",
+    ),
+    Setting(
+        "version",
+        default="0.0.1",
+        help="Fallback image tag when git describe has nothing to say",
+        pattern=TAG,
+        allowed=_TAG_RULE,
+    ),
+    Setting(
+        "revision",
+        default="1",
+        help="Revision recorded in the org.opencontainers.image.revision label",
+        pattern=TAG,
+        allowed=_TAG_RULE,
+    ),
+    Setting(
+        "arches",
+        default=("amd64", "arm64"),
+        help="Target arches (OS is linux)",
+        choices=SUPPORTED_ARCHES,
+        multiselect=True,
+        at_least_one=True,
+        item="arch",
+        allowed=f"use some of: {' '.join(SUPPORTED_ARCHES)} (ARM variants as arm/v6, arm/v7)",
+    ),
+    Setting(
+        "language",
+        default="go",
+        help="go generates the Dockerfile; dockerfile keeps your own",
+        choices=LANGUAGES,
+        allowed="use go (generate the Dockerfile) or dockerfile (keep your own)",
+    ),
+    Setting("latest", default=True, help="Also publish a multi-arch :latest"),
+    Setting(
+        "go_version",
+        default="1.23",
+        help="Go release to build with",
+        pattern=GO_VERSION,
+        allowed="use a Go release such as 1.23",
+        asked_when="language == 'go'",
+    ),
+    Setting(
+        "go_image",
+        default="",  # golang:<go_version>
+        copier_default="golang:{{ go_version }}",
+        help="Go builder image (a mirror can stand in)",
+        pattern=IMAGE_REF,
+        allowed="use an image reference such as golang:1.23 or mirror.example.com/golang:1.23",
+        asked_when="language == 'go'",
+    ),
+    Setting(
+        "go_main",
+        default=".",
+        help="Main package to build",
+        pattern=GO_PACKAGE,
+        allowed="use the main package as a path starting with ., e.g. . or ./cmd/server",
+        asked_when="language == 'go'",
+    ),
+    Setting(
+        "binary",
+        default="",  # the last component of image
+        copier_default="{{ image.split('/')[-1] }}",
+        help="Name of the binary in the image",
+        pattern=BINARY,
+        allowed="use letters, digits, _ . - (a file name, no /)",
+        asked_when="language == 'go'",
+    ),
+    Setting(
+        "runtime_image",
+        default="scratch",
+        help="Base of the final image",
+        pattern=IMAGE_REF,
+        allowed="use scratch or an image reference such as gcr.io/distroless/static:nonroot",
+        asked_when="language == 'go'",
+    ),
+    Setting(
+        "dockerfile",
+        default="Dockerfile",
+        help="The Dockerfile to build (your own)",
+        pattern=RELATIVE_PATH,
+        allowed="use a relative path inside the project, e.g. Dockerfile or build/Dockerfile",
+        asked_when="language == 'dockerfile'",
+    ),
+    Setting(
+        "source",
+        default="",
+        help="Source URL for the org.opencontainers.image.source label (optional)",
+        pattern=SOURCE_URL,
+        allowed="use an http(s) URL without credentials or query, e.g. https://github.com/org/app",
+    ),
+    Setting(
+        "engine",
+        default="docker",
+        help="Container engine the Makefile drives (DOCKER=podman also works at make time)",
+        choices=ENGINES,
+    ),
+    Setting(
+        "builder",
+        default="docker",
+        help="docker: docker build + docker manifest (proven here end to end); "
+        "buildx: docker buildx build --push and imagetools",
+        choices=BUILDERS,
+        asked_when="engine == 'docker'",
+        refuse_when="engine == 'podman' and builder == 'buildx'",
+        refusal="buildx is a docker plugin and cannot drive podman; "
+        "use builder: docker with engine: podman (podman builds natively)",
+    ),
+    Setting(
+        "ci",
+        default=(),
+        help="CI workflows to write (none, one or both)",
+        choices=CI_SYSTEMS,
+        multiselect=True,
+        item="system",
+        allowed=f"use some of: {' '.join(CI_SYSTEMS)}",
+    ),
+    Setting(
+        "ci_strategy",
+        default="native",
+        help="native: arm64 on an arm64 runner, every other arch in one job on the amd64 "
+        "runner, then a merge job; emulated: one runner builds every arch with QEMU",
+        choices=CI_STRATEGIES,
+        asked_when="ci | length > 0",
+    ),
+    _runner_label("github_runner_amd64", "ubuntu-24.04", "GitHub runner label for amd64 jobs"),
+    _runner_label("github_runner_arm64", "ubuntu-24.04-arm", "GitHub runner label for arm64 jobs"),
+    _runner_label("gitlab_tag_amd64", "saas-linux-small-amd64", "GitLab runner tag for amd64 jobs"),
+    _runner_label("gitlab_tag_arm64", "saas-linux-small-arm64", "GitLab runner tag for arm64 jobs"),
+    Setting(
+        "go_module",
+        default="",
+        copier_default="example.com/{{ image }}",
+        help="Go module path of the new app",
+        pattern=GO_MODULE,
+        allowed="use a module path such as github.com/org/app",
+        asked_when="language == 'go'",
+        scaffold_only=True,
+    ),
+)
+SETTING = {setting.name: setting for setting in SETTINGS}
+# Config's defaults, from the table.
+_DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
 
 
 class ConfigError(BadInputError):
@@ -41,30 +247,30 @@ class ConfigError(BadInputError):
 
 @dataclass(frozen=True)
 class Config:
-    """A validated multiarch.yaml with every default filled in."""
+    """A validated multiarch.yaml with every default filled in (defaults: SETTINGS)."""
 
     image: str
-    registry: str = "docker.io"
-    version: str = "0.0.1"
-    revision: str = "1"
-    arches: tuple[str, ...] = ("amd64", "arm64")
-    language: str = "go"
-    latest: bool = True
-    go_version: str = "1.23"
-    go_image: str = ""
-    go_main: str = "."
-    binary: str = ""
-    runtime_image: str = "scratch"
-    dockerfile: str = "Dockerfile"
-    source: str = ""
-    engine: str = "docker"
-    builder: str = "docker"
-    ci: tuple[str, ...] = ()
-    ci_strategy: str = "native"
-    github_runner_amd64: str = "ubuntu-24.04"
-    github_runner_arm64: str = "ubuntu-24.04-arm"
-    gitlab_tag_amd64: str = "saas-linux-small-amd64"
-    gitlab_tag_arm64: str = "saas-linux-small-arm64"
+    registry: str = _DEFAULTS["registry"]
+    version: str = _DEFAULTS["version"]
+    revision: str = _DEFAULTS["revision"]
+    arches: tuple[str, ...] = _DEFAULTS["arches"]
+    language: str = _DEFAULTS["language"]
+    latest: bool = _DEFAULTS["latest"]
+    go_version: str = _DEFAULTS["go_version"]
+    go_image: str = _DEFAULTS["go_image"]
+    go_main: str = _DEFAULTS["go_main"]
+    binary: str = _DEFAULTS["binary"]
+    runtime_image: str = _DEFAULTS["runtime_image"]
+    dockerfile: str = _DEFAULTS["dockerfile"]
+    source: str = _DEFAULTS["source"]
+    engine: str = _DEFAULTS["engine"]
+    builder: str = _DEFAULTS["builder"]
+    ci: tuple[str, ...] = _DEFAULTS["ci"]
+    ci_strategy: str = _DEFAULTS["ci_strategy"]
+    github_runner_amd64: str = _DEFAULTS["github_runner_amd64"]
+    github_runner_arm64: str = _DEFAULTS["github_runner_arm64"]
+    gitlab_tag_amd64: str = _DEFAULTS["gitlab_tag_amd64"]
+    gitlab_tag_arm64: str = _DEFAULTS["gitlab_tag_arm64"]
 
     def template_context(self) -> dict[str, Any]:
         """The variables the templates see; the Copier answers carry the same names."""
@@ -92,77 +298,50 @@ def _text(data: dict[str, Any], field: str, default: str, *, numbers_ok: bool = 
     return value
 
 
-def _check(field: str, value: str, pattern: re.Pattern[str], allowed: str) -> str:
-    if not pattern.fullmatch(value):
-        raise ConfigError(f"{field}: {value!r} is not allowed; {allowed}")
+def _check(field: str, value: str) -> str:
+    """Refuse a value its setting's pattern does not match (re.search, as Copier does)."""
+    setting = SETTING[field]
+    assert setting.pattern is not None, field
+    if setting.pattern.search(value) is None:
+        raise ConfigError(f"{field}: {value!r} is not allowed; {setting.allowed}")
     return value
 
 
-def _arches(data: dict[str, Any]) -> tuple[str, ...]:
-    value = data.get("arches", list(Config.arches))
+def _checked_text(data: dict[str, Any], field: str, *, numbers_ok: bool = False) -> str:
+    return _check(field, _text(data, field, _DEFAULTS[field], numbers_ok=numbers_ok))
+
+
+def _several(data: dict[str, Any], field: str) -> tuple[str, ...]:
+    """A multiselect setting: a list (or a space-separated string) of its choices, each once."""
+    setting = SETTING[field]
+    value = data.get(field, list(_DEFAULTS[field]))
     if isinstance(value, str):
         value = value.split()
-    if not isinstance(value, list) or not value:
+    if not isinstance(value, list) or (setting.at_least_one and not value):
+        example = ", ".join(setting.choices[:2])
+        kind = "a non-empty list" if setting.at_least_one else "a list"
         raise ConfigError(
-            f"arches: expected a non-empty list, e.g. [amd64, arm64]; allowed: "
-            f"{' '.join(SUPPORTED_ARCHES)}"
+            f"{field}: expected {kind}, e.g. [{example}]; allowed: {' '.join(setting.choices)}"
         )
     seen: list[str] = []
-    for arch in value:
-        if isinstance(arch, int) and not isinstance(arch, bool):
-            arch = str(arch)  # YAML reads a bare 386 as a number
-        if not isinstance(arch, str) or arch not in SUPPORTED_ARCHES:
-            raise ConfigError(
-                f"arches: {arch!r} is not supported; use some of: {' '.join(SUPPORTED_ARCHES)} "
-                "(ARM variants as arm/v6, arm/v7)"
-            )
-        if arch in seen:
-            raise ConfigError(f"arches: {arch!r} is listed twice; list each arch once")
-        seen.append(arch)
+    for choice in value:
+        if isinstance(choice, int) and not isinstance(choice, bool):
+            choice = str(choice)  # YAML reads a bare 386 as a number
+        if not isinstance(choice, str) or choice not in setting.choices:
+            raise ConfigError(f"{field}: {choice!r} is not supported; {setting.allowed}")
+        if choice in seen:
+            raise ConfigError(f"{field}: {choice!r} is listed twice; list each {setting.item} once")
+        seen.append(choice)
     return tuple(seen)
 
 
-def _choice(data: dict[str, Any], field: str, default: str, choices: tuple[str, ...]) -> str:
-    value = data.get(field, default)
-    if value not in choices:
-        raise ConfigError(f"{field}: {value!r} is not supported; use one of: {', '.join(choices)}")
+def _choice(data: dict[str, Any], field: str) -> str:
+    setting = SETTING[field]
+    value = data.get(field, _DEFAULTS[field])
+    if value not in setting.choices:
+        allowed = setting.allowed or f"use one of: {', '.join(setting.choices)}"
+        raise ConfigError(f"{field}: {value!r} is not supported; {allowed}")
     return str(value)
-
-
-def _ci(data: dict[str, Any]) -> tuple[str, ...]:
-    """The CI systems to write a workflow for; [] (the default) writes none."""
-    value = data.get("ci", [])
-    if isinstance(value, str):
-        value = value.split()
-    if not isinstance(value, list):
-        raise ConfigError(
-            f"ci: expected a list, e.g. [github, gitlab]; allowed: {' '.join(CI_SYSTEMS)}"
-        )
-    for system in value:
-        if system not in CI_SYSTEMS:
-            raise ConfigError(
-                f"ci: {system!r} is not supported; use some of: {' '.join(CI_SYSTEMS)}"
-            )
-    if len(set(value)) != len(value):
-        raise ConfigError("ci: a system is listed twice; list each once")
-    return tuple(value)
-
-
-def _runner_labels(data: dict[str, Any]) -> dict[str, str]:
-    labels = {}
-    for field in (
-        "github_runner_amd64",
-        "github_runner_arm64",
-        "gitlab_tag_amd64",
-        "gitlab_tag_arm64",
-    ):
-        labels[field] = _check(
-            field,
-            _text(data, field, getattr(Config, field)),
-            RUNNER_LABEL,
-            "use a runner label of letters, digits, _ . - (e.g. ubuntu-24.04-arm)",
-        )
-    return labels
 
 
 def validate(data: dict[str, Any]) -> Config:
@@ -175,100 +354,43 @@ def validate(data: dict[str, Any]) -> Config:
     if "image" not in data:
         raise ConfigError("image: required; the repository path without registry, e.g. org/app")
 
-    image = _check(
-        "image",
-        _text(data, "image", ""),
-        IMAGE_PATH,
-        "use lowercase letters, digits and . _ - separated by /, "
-        "without the registry or a tag, e.g. org/app",
-    )
+    image = _check("image", _text(data, "image", ""))
     registry = _text(data, "registry", Config.registry)
     if len(registry) + 1 + len(image) > MAX_REPOSITORY_LENGTH:
         raise ConfigError(f"image: registry/image is longer than {MAX_REPOSITORY_LENGTH} chars")
-    tag_rule = "use letters, digits, _ . - (at most 128, not starting with . or -)"
-    go_version = _check(
-        "go_version",
-        _text(data, "go_version", Config.go_version),
-        GO_VERSION,
-        'use a Go release such as "1.23" (quoted)',
-    )
-    binary_default = image.rsplit("/", 1)[-1]
-    language = _text(data, "language", Config.language)
-    if language not in LANGUAGES:
-        raise ConfigError(
-            f"language: {language!r} is not supported; use go (generate the Dockerfile) "
-            "or dockerfile (keep your own)"
-        )
+    go_version = _checked_text(data, "go_version")
+    language = _choice(data, "language")
     latest = data.get("latest", Config.latest)
     if not isinstance(latest, bool):
         raise ConfigError(f"latest: expected true or false, got {latest!r}")
-    engine = _choice(data, "engine", Config.engine, ENGINES)
-    builder = _choice(data, "builder", Config.builder, BUILDERS)
-    if engine == "podman" and builder == "buildx":
-        raise ConfigError(
-            "builder: buildx is a docker plugin and cannot drive podman; "
-            "use builder: docker with engine: podman (podman builds natively)"
-        )
+    engine = _choice(data, "engine")
+    builder = _choice(data, "builder")
+    if engine == "podman" and builder == "buildx":  # Copier: SETTING["builder"].refuse_when
+        raise ConfigError(f"builder: {SETTING['builder'].refusal}")
 
     return Config(
         image=image,
-        registry=_check(
-            "registry",
-            registry,
-            REGISTRY_HOST,
-            "use a host name with an optional port, e.g. docker.io or localhost:5000",
-        ),
-        version=_check(
-            "version", _text(data, "version", Config.version, numbers_ok=True), TAG, tag_rule
-        ),
-        revision=_check(
-            "revision", _text(data, "revision", Config.revision, numbers_ok=True), TAG, tag_rule
-        ),
-        arches=_arches(data),
+        registry=_check("registry", registry),
+        version=_checked_text(data, "version", numbers_ok=True),
+        revision=_checked_text(data, "revision", numbers_ok=True),
+        arches=_several(data, "arches"),
         language=language,
         latest=latest,
         go_version=go_version,
-        go_image=_check(
-            "go_image",
-            _text(data, "go_image", "") or f"golang:{go_version}",
-            IMAGE_REF,
-            "use an image reference such as golang:1.23 or mirror.example.com/golang:1.23",
-        ),
-        go_main=_check(
-            "go_main",
-            _text(data, "go_main", Config.go_main),
-            GO_PACKAGE,
-            "use the main package as a path starting with ., e.g. . or ./cmd/server",
-        ),
-        binary=_check(
-            "binary",
-            _text(data, "binary", "") or binary_default,
-            BINARY,
-            "use letters, digits, _ . - (a file name, no /)",
-        ),
-        runtime_image=_check(
-            "runtime_image",
-            _text(data, "runtime_image", Config.runtime_image),
-            IMAGE_REF,
-            "use scratch or an image reference such as gcr.io/distroless/static:nonroot",
-        ),
-        dockerfile=_check(
-            "dockerfile",
-            _text(data, "dockerfile", Config.dockerfile),
-            RELATIVE_PATH,
-            "use a relative path inside the project, e.g. Dockerfile or build/Dockerfile",
-        ),
-        source=_check(
-            "source",
-            _text(data, "source", Config.source),
-            SOURCE_URL,
-            "use an http(s) URL without credentials or query, e.g. https://github.com/org/app",
-        ),
+        go_image=_check("go_image", _text(data, "go_image", "") or f"golang:{go_version}"),
+        go_main=_checked_text(data, "go_main"),
+        binary=_check("binary", _text(data, "binary", "") or image.rsplit("/", 1)[-1]),
+        runtime_image=_checked_text(data, "runtime_image"),
+        dockerfile=_checked_text(data, "dockerfile"),
+        source=_checked_text(data, "source"),
         engine=engine,
         builder=builder,
-        ci=_ci(data),
-        ci_strategy=_choice(data, "ci_strategy", Config.ci_strategy, CI_STRATEGIES),
-        **_runner_labels(data),
+        ci=_several(data, "ci"),
+        ci_strategy=_choice(data, "ci_strategy"),
+        github_runner_amd64=_checked_text(data, "github_runner_amd64"),
+        github_runner_arm64=_checked_text(data, "github_runner_arm64"),
+        gitlab_tag_amd64=_checked_text(data, "gitlab_tag_amd64"),
+        gitlab_tag_arm64=_checked_text(data, "gitlab_tag_arm64"),
     )
 
 
