@@ -149,8 +149,16 @@ def test_arch_mapping(token: str, goarch: str, goarm: str, platform: str, suffix
     )
 
 
-def test_every_supported_arch_parses() -> None:
-    assert [Arch.parse(token).token for token in SUPPORTED_ARCHES] == list(SUPPORTED_ARCHES)
+@pytest.mark.parametrize("token", ["arm64/v8", "armv7", "arm/v8", "linux/amd64", "AMD64", ""])
+def test_arch_tokens_outside_the_list_are_refused(token: str) -> None:
+    with pytest.raises(ValueError, match="unsupported arch"):
+        Arch.parse(token)
+
+
+def test_every_supported_arch_has_a_distinct_platform_and_tag_suffix() -> None:
+    arches = [Arch.parse(token) for token in SUPPORTED_ARCHES]
+    assert len({a.platform for a in arches}) == len({a.tag_suffix for a in arches}) == len(arches)
+    assert all(a.platform.startswith("linux/") and "/" not in a.tag_suffix for a in arches)
 
 
 def test_buildx_needs_the_docker_engine() -> None:
