@@ -87,6 +87,10 @@ def test_dockerfile_rules() -> None:
     assert "FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build" in dockerfile
     for name in ("TARGETOS", "TARGETARCH", "TARGETVARIANT"):
         assert f"\nARG {name}\n" in dockerfile  # bare: a default would override BuildKit
+    # The arch comes from --platform alone: no GOOS/GOARCH/GOARM build args to disagree with it.
+    for name in ("GOOS", "GOARCH", "GOARM"):
+        assert f"ARG {name}" not in dockerfile
+    assert 'GOOS="$TARGETOS" GOARCH="$TARGETARCH" GOARM="$goarm"' in dockerfile
     final_from = [x for x in dockerfile.splitlines() if x.startswith("FROM ")][-1]
     assert final_from == "FROM ${RUNTIME_IMAGE}"
     assert 'ENTRYPOINT ["/usr/local/bin/somethingsoon"]' in dockerfile
@@ -137,3 +141,19 @@ def test_shellcheck_passes_on_every_recipe(name: str, tmp_path: Path) -> None:
         ["shellcheck", "--shell=bash", str(script)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize(("variant", "goarm"), [("v6", "6"), ("v7", "7"), ("", "7")])
+def test_dockerfile_goarm_follows_targetvariant(variant: str, goarm: str) -> None:
+    """The Dockerfile's GOARM rule, run by sh: linux/arm/v6 -> 6, else 7."""
+    dockerfile = render(validate(CONFIGS["seed"]))[0].text
+    rule = next(x for x in dockerfile.splitlines() if "TARGETVARIANT" in x and " if " in f" {x}")
+    snippet = rule.strip().removesuffix("\\").strip()
+    result = subprocess.run(
+        ["sh", "-c", f'{snippet}; printf %s "$goarm"'],
+        env={"TARGETVARIANT": variant, "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == goarm
