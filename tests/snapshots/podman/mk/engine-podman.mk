@@ -31,8 +31,10 @@ define create_list
 endef
 
 define add_entry
-	$(strip $(DOCKER) manifest add $(MANIFEST_FLAGS)) $(IMAGE):$(1) \
-		docker://$(call arch_image,$(2)) $(call platform_flags,$(2)) >/dev/null
+	$(strip $(DOCKER) manifest add $(MANIFEST_FLAGS)) \
+		$(IMAGE):$(1) \
+		docker://$(call arch_image,$(2)) \
+		$(call platform_flags,$(2)) >/dev/null
 
 endef
 
