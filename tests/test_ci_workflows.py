@@ -379,7 +379,13 @@ def test_every_make_target_a_workflow_calls_exists(rendered: tuple[dict[str, Any
 
 def test_no_workflow_without_ci(tmp_path: Path) -> None:
     written = render_into(tmp_path, CONFIGS["seed"])
-    assert sorted(written) == ["Dockerfile", "Makefile"]
+    assert sorted(written) == [
+        "Dockerfile",
+        "Makefile",
+        "mk/common.mk",
+        "mk/engine-docker.mk",
+        "mk/engine-podman.mk",
+    ]
     assert not (tmp_path / ".github").exists()
 
 

@@ -87,7 +87,11 @@ def test_output_directory(project: Path, tmp_path: Path) -> None:
     code, _, _ = run(
         "render", "--config", str(project / "multiarch.yaml"), "--output", str(out_dir)
     )
-    assert code == 0 and sorted(p.name for p in out_dir.iterdir()) == ["Dockerfile", "Makefile"]
+    assert code == 0 and sorted(p.name for p in out_dir.iterdir()) == [
+        "Dockerfile",
+        "Makefile",
+        "mk",
+    ]
 
 
 @pytest.mark.parametrize(

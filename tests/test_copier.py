@@ -37,7 +37,13 @@ def test_copy_scaffolds_a_whole_project(template_repo: Path, tmp_path: Path) -> 
         "README.md",
         "go.mod",
         "main.go",
+        "mk",
         "multiarch.yaml",
+    ]
+    assert sorted(p.name for p in (tmp_path / "mk").iterdir()) == [
+        "common.mk",
+        "engine-docker.mk",
+        "engine-podman.mk",
     ]
     answers = yaml.safe_load((tmp_path / ".copier-answers.yml").read_text())
     assert answers["image"] == "acme/hello" and answers["_commit"] == "0.1.0"
@@ -81,7 +87,8 @@ def test_copy_from_a_multiarch_yaml_data_file(template_repo: Path, tmp_path: Pat
         check=True,
         capture_output=True,
     )
-    for name in ("Makefile", "Dockerfile"):
+    names = ["Makefile", "Dockerfile", "mk/common.mk", "mk/engine-docker.mk", "mk/engine-podman.mk"]
+    for name in names:
         expected = (REPO_ROOT / "example-project" / name).read_text()
         assert (destination / name).read_text() == expected
 

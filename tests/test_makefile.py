@@ -67,13 +67,13 @@ def test_seed_command_line_runs_the_workflow_in_order(project: Path, arches: str
     image = "localhost:5000/thedoh/somethingsoon"
     per_arch = [f"{image}:{Arch.parse(t).tag_suffix}-x" for t in tokens]
 
-    builds = [c for c in commands if c.startswith("docker build")]
+    builds = [c for c in commands if c.startswith("docker build ")]
     assert len(builds) == len(tokens)
     for token, build in zip(tokens, builds, strict=True):
         arch = Arch.parse(token)
         assert f"--platform linux/{token} " in build
-        assert f"--build-arg GOARCH={arch.goarch} " in build
-        assert f"--build-arg GOARM={arch.goarm} " in build
+        # --platform alone names the arch: the Dockerfile reads TARGETARCH/TARGETVARIANT.
+        assert "GOOS" not in build and "GOARCH" not in build and "GOARM" not in build
         assert f"--tag {image}:{arch.tag_suffix}-x " in build
 
     pushes = [c for c in commands if c.startswith("docker push")]
@@ -92,7 +92,7 @@ def test_seed_command_line_runs_the_workflow_in_order(project: Path, arches: str
         assert len(annotates) == len(tokens) and max(annotates) < push
     # Every build happens before the first push; the clean comes first of all.
     assert max(commands.index(b) for b in builds) < index_of(commands, "docker push")
-    assert index_of(commands, "if docker image inspect") < index_of(commands, "docker build")
+    assert index_of(commands, "if docker image inspect") < index_of(commands, "docker build ")
 
 
 def test_variants_are_annotated(project: Path) -> None:
@@ -132,13 +132,13 @@ def test_latest_zero_publishes_only_the_version_list(project: Path) -> None:
 def test_revision_reaches_the_build(project: Path) -> None:
     commands = docker_commands(project, "VERSION=x", "REVISION=abc123", "docker-build")
     assert all(
-        "--build-arg REVISION=abc123 " in c for c in commands if c.startswith("docker build")
+        "--build-arg REVISION=abc123 " in c for c in commands if c.startswith("docker build ")
     )
 
 
 def test_per_arch_targets_exist_for_parallel_builds(project: Path) -> None:
     commands = docker_commands(project, "VERSION=x", "ARCHES=amd64 arm/v7", "docker-build-arm-v7")
-    assert len([c for c in commands if c.startswith("docker build")]) == 1
+    assert len([c for c in commands if c.startswith("docker build ")]) == 1
     assert "--platform linux/arm/v7 " in commands[0]
 
 
@@ -155,6 +155,87 @@ def test_version_comes_from_git_describe(project: Path) -> None:
     git(project, "commit", "-q", "-m", "init")
     git(project, "tag", "v1.4.0")
     assert make(project, "version").stdout.strip() == "v1.4.0"
+
+
+PUBLIC_TARGETS = [
+    "help",
+    "version",
+    "docker-build",
+    "docker-push-arch",
+    "docker-multiarch",
+    "docker-push",
+    "docker-manifest",
+    "docker-verify",
+    "clean",
+    "registry-login",
+    "docker-build-<arch>",
+    "docker-push-<arch>",
+]
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_help_lists_exactly_the_public_targets(tmp_path: Path, name: str) -> None:
+    render_into(tmp_path, CONFIGS[name])
+    result = make(tmp_path, "help")
+    assert result.returncode == 0, result.stderr
+    section = result.stdout.split("Targets:\n")[1].split("\n\n")[0]
+    assert [line.split()[0] for line in section.splitlines()] == PUBLIC_TARGETS
+    # ...and each of them is a target make knows (the per-arch ones for each arch).
+    suffixes = [Arch.parse(token).tag_suffix for token in CONFIGS[name].get("arches", [])]
+    names = [t for t in PUBLIC_TARGETS if "<" not in t]
+    names += [f"docker-{step}-{suffix}" for step in ("build", "push") for suffix in suffixes]
+    known = make(tmp_path, "-n", "VERSION=1", *names)
+    assert known.returncode == 0, known.stderr
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_help_settings_are_the_makefiles_settings(tmp_path: Path, name: str) -> None:
+    """Every setting help shows is a `?=` variable of the Makefile, and the other way round."""
+    render_into(tmp_path, CONFIGS[name])
+    result = make(tmp_path, "help")
+    section = result.stdout.split("Settings (make VAR=value):\n")[1].split("\n\n")[0]
+    shown = [line.split()[0] for line in section.splitlines()]
+    makefile = (tmp_path / "Makefile").read_text()
+    settable = [line.split()[0] for line in makefile.splitlines() if " ?= " in line]
+    assert shown == settable
+
+
+def test_make_finds_mk_from_anywhere(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The includes use the Makefile's own directory: make -C and make -f work from elsewhere."""
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    by_c = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(project), "-n", "VERSION=x", "docker-push"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
+    assert by_c.returncode == 0, by_c.stderr
+    assert "docker manifest push --purge" in by_c.stdout
+    by_f = subprocess.run(
+        [
+            "make",
+            "-f",
+            str(project / "Makefile"),
+            "-n",
+            "VERSION=x",
+            "DOCKER=podman",
+            "docker-push",
+        ],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
+    assert by_f.returncode == 0, by_f.stderr
+    assert "podman manifest push --all" in by_f.stdout
+    help_f = subprocess.run(
+        ["make", "-f", str(project / "Makefile"), "help"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
+    assert "  docker-push " in help_f.stdout and "  IMG " in help_f.stdout
 
 
 def test_help_is_the_default_goal(project: Path) -> None:
@@ -223,7 +304,11 @@ def fake_docker(directory: Path, client_version: str, has_buildx: bool) -> Path:
     [
         ("28.2.2", False, False),  # new client without buildx: cannot use BuildKit
         ("28.2.2", True, True),
-        ("20.10.24+dfsg1", False, True),  # BuildKit built into the 20.10 client
+        ("23.0.0", False, False),
+        ("20.10.24+dfsg1", False, True),  # BuildKit built into the 20.x-22.x clients
+        ("22.06.0-beta.0", False, True),
+        ("19.03.15", False, False),  # too old for this Makefile (docker manifest needs 20.10)
+        ("", False, False),  # no client version at all
     ],
 )
 def test_check_builder(project: Path, client: str, buildx: bool, ok: bool) -> None:
@@ -231,7 +316,9 @@ def test_check_builder(project: Path, client: str, buildx: bool, ok: bool) -> No
     result = make(project, f"DOCKER={docker}", "check-builder")
     assert (result.returncode == 0) is ok, result.stderr
     if not ok:
+        assert result.returncode == 2
         assert "BuildKit is required" in result.stderr and client in result.stderr
+        assert "mkmultiarch doctor" in result.stderr
 
 
 def test_legacy_builder_is_refused(project: Path) -> None:

@@ -85,6 +85,24 @@ def test_docker_equals_podman_switches_the_docker_makefile(seed_project: Path) -
     assert not [c for c in default if "podman" in c]
 
 
+def test_docker_equals_podman_runs_the_podman_projects_plan(tmp_path: Path) -> None:
+    """A docker-engine project driven with DOCKER=podman runs, command for command, what a
+    podman-engine project runs: both include mk/engine-podman.mk."""
+    shared = {"image": "team/app", "registry": "quay.io", "arches": ["amd64", "arm64", "arm/v7"]}
+    render_into(tmp_path / "docker", shared)
+    render_into(tmp_path / "podman", {**shared, "engine": "podman"})
+    goals = ["clean", "docker-push", "docker-manifest", "docker-verify", "registry-login"]
+    settings = ["VERSION=1", "INSECURE=1", "DOCKER=podman"]
+    commands = plan(tmp_path / "docker", *settings, *goals)
+    assert commands == plan(tmp_path / "podman", *settings, *goals)
+    assert len(starting(commands, "podman build --tls-verify=false --platform ")) == 3
+    assert len(starting(commands, "podman push --tls-verify=false ")) == 3
+    assert len(starting(commands, "podman manifest add --tls-verify=false ")) == 12
+    assert len(starting(commands, "podman manifest push --all --rm --tls-verify=false ")) == 4
+    assert any("podman search --list-tags" in c for c in commands)
+    assert not starting(commands, "docker "), "docker's commands leaked in"
+
+
 def test_podman_checks_the_registry_by_tag_before_merging(podman_project: Path) -> None:
     commands = plan(podman_project, "VERSION=1", "docker-manifest")
     check = next(c for c in commands if "search --list-tags" in c)

@@ -43,9 +43,26 @@ def test_rendered_files_match_snapshots(name: str) -> None:
         assert text == expected[path], f"{name}/{path} differs; see the module docstring"
 
 
+ENGINE_FILES = ["mk/common.mk", "mk/engine-docker.mk", "mk/engine-podman.mk"]
+
+
 def test_render_writes_makefile_and_dockerfile_for_go_only_makefile_for_dockerfile() -> None:
-    assert [f.path for f in render(validate(CONFIGS["seed"]))] == ["Dockerfile", "Makefile"]
-    assert [f.path for f in render(validate(CONFIGS["dockerfile"]))] == ["Makefile"]
+    seed = [f.path for f in render(validate(CONFIGS["seed"]))]
+    assert seed == ["Dockerfile", "Makefile", *ENGINE_FILES]
+    assert [f.path for f in render(validate(CONFIGS["dockerfile"]))] == ["Makefile", *ENGINE_FILES]
+
+
+def test_both_engine_files_for_builder_docker_only_buildx_file_for_buildx() -> None:
+    """make DOCKER=podman works on a docker project (and DOCKER=docker on a podman one)."""
+    for name in ("seed", "podman"):
+        paths = [f.path for f in render(validate(CONFIGS[name]))]
+        assert [p for p in paths if p.startswith("mk/")] == ENGINE_FILES
+    buildx = [f.path for f in render(validate(CONFIGS["buildx"]))]
+    assert [p for p in buildx if p.startswith("mk/")] == ["mk/builder-buildx.mk", "mk/common.mk"]
+
+
+def rendered_text(name: str, path: str) -> str:
+    return next(f.text for f in render(validate(CONFIGS[name])) if f.path == path)
 
 
 def test_rendering_is_stable() -> None:
@@ -62,8 +79,8 @@ def test_envops_match_copier_yml() -> None:
 
 
 def test_makefile_and_copier_list_the_same_arches_as_python() -> None:
-    makefile = render(validate(CONFIGS["seed"]))[1].text
-    line = next(x for x in makefile.splitlines() if x.startswith("SUPPORTED_ARCHES :="))
+    common = rendered_text("seed", "mk/common.mk")
+    line = next(x for x in common.splitlines() if x.startswith("SUPPORTED_ARCHES :="))
     assert line.split(":=")[1].split() == list(SUPPORTED_ARCHES)
     copier_yml = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
     assert copier_yml["arches"]["choices"] == list(SUPPORTED_ARCHES)
@@ -74,19 +91,23 @@ def test_makefile_recipes_keep_their_tabs_and_jinja_left_no_markers() -> None:
         for rendered in render(validate(CONFIGS[name])):
             assert "{%" not in rendered.text and "{#" not in rendered.text
             assert rendered.text.endswith("\n") and not rendered.text.endswith("\n\n")
-    makefile = render(validate(CONFIGS["seed"]))[1].text
     # The Go template inside --format must survive Jinja untouched.
-    assert "--format '{{.Client.Version}}'" in makefile
-    recipe_lines = [x for x in makefile.splitlines() if x.startswith(("docker", "\tdocker"))]
+    assert "--format '{{.Client.Version}}'" in rendered_text("seed", "mk/engine-docker.mk")
+    makefile = rendered_text("seed", "Makefile")
+    recipe_lines = [x for x in makefile.splitlines() if x.startswith("\t$(strip $(DOCKER) build")]
     assert recipe_lines, "expected docker commands in recipes"
 
 
 def test_dockerfile_rules() -> None:
-    dockerfile = render(validate(CONFIGS["seed"]))[0].text
+    dockerfile = rendered_text("seed", "Dockerfile")
     assert "# syntax=" not in dockerfile  # would pull from Docker Hub at build time
     assert "FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build" in dockerfile
     for name in ("TARGETOS", "TARGETARCH", "TARGETVARIANT"):
         assert f"\nARG {name}\n" in dockerfile  # bare: a default would override BuildKit
+    # The arch comes from --platform alone: no GOOS/GOARCH/GOARM build args to disagree with it.
+    for name in ("GOOS", "GOARCH", "GOARM"):
+        assert f"ARG {name}" not in dockerfile
+    assert 'GOOS="$TARGETOS" GOARCH="$TARGETARCH" GOARM="$goarm"' in dockerfile
     final_from = [x for x in dockerfile.splitlines() if x.startswith("FROM ")][-1]
     assert final_from == "FROM ${RUNTIME_IMAGE}"
     assert 'ENTRYPOINT ["/usr/local/bin/somethingsoon"]' in dockerfile
@@ -110,30 +131,121 @@ def test_hadolint_passes(name: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def make_files(rendered: dict[str, str]) -> list[str]:
+    """The rendered Make files: the Makefile and everything in mk/."""
+    return sorted(p for p in rendered if p == "Makefile" or p.endswith(".mk"))
+
+
+def engines(name: str) -> list[str]:
+    """The DOCKER values that pick each engine file this config renders."""
+    return (
+        ["docker", "podman"] if CONFIGS[name].get("builder", "docker") == "docker" else ["docker"]
+    )
+
+
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_makefile_checker_passes(name: str, tmp_path: Path) -> None:
+    """mbake validates the Makefile with every mk/ file it includes, once per engine."""
     render_into(tmp_path, CONFIGS[name])
-    result = subprocess.run(
-        ["mbake", "validate", str(tmp_path / "Makefile")], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    for docker in engines(name):
+        result = subprocess.run(
+            ["mbake", "validate", str(tmp_path / "Makefile")],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DOCKER": docker},
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_every_rendered_mk_file_is_included(name: str, tmp_path: Path) -> None:
+    """Each mk/ file is read by some engine's run, so the checks here cover all of them."""
+    rendered = render_into(tmp_path, CONFIGS[name])
+    read: set[str] = set()
+    for docker in engines(name):
+        database = subprocess.run(
+            ["make", "-pn", f"DOCKER={docker}", "help"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        line = next(x for x in database.splitlines() if x.startswith("MAKEFILE_LIST := "))
+        read.update(os.path.normpath(p) for p in line.split(":= ")[1].split())
+    assert read == set(make_files(rendered))
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_no_make_line_is_longer_than_120_columns(name: str) -> None:
+    rendered = {f.path: f.text for f in render(validate(CONFIGS[name]))}
+    for path in make_files(rendered):
+        for number, line in enumerate(rendered[path].splitlines(), 1):
+            width = len(line.expandtabs(8))
+            assert width <= 120, f"{name}/{path}:{number} is {width} columns: {line}"
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_main_makefile_is_settings_and_targets_then_machinery(name: str) -> None:
+    """Short enough to read in one sitting; the includes come after the marker."""
+    rendered = {f.path: f.text for f in render(validate(CONFIGS[name]))}
+    lines = rendered["Makefile"].splitlines()
+    assert len(lines) < 200
+    marker = next(i for i, x in enumerate(lines) if x.startswith("# Machinery below"))
+    assert "should not need editing" in lines[marker]
+    includes = [i for i, x in enumerate(lines) if x.startswith("include ")]
+    assert includes and min(includes) > marker
+    assert "ifeq" not in rendered["Makefile"]
+    for path in make_files(rendered):
+        if path != "Makefile":
+            # Each mk/ file opens by naming itself and what it provides.
+            assert rendered[path].startswith(f"# {path}: "), path
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_shellcheck_passes_on_every_recipe(name: str, tmp_path: Path) -> None:
-    """`make -n` prints each recipe as the shell will run it; shellcheck reads that."""
+    """`make -n` prints each recipe as the shell will run it; shellcheck reads that.
+
+    Every public target, once per engine file, so each mk/ file's recipes are checked."""
     render_into(tmp_path, CONFIGS[name])
-    goals = ["clean", "docker-build", "docker-push", "docker-manifest", "help", "version"]
-    dry_run = subprocess.run(
-        ["make", "-n", "VERSION=1.0.0", "INSECURE=1", *goals],
-        cwd=tmp_path,
+    goals = [
+        "clean",
+        "docker-build",
+        "docker-push-arch",
+        "docker-multiarch",
+        "docker-push",
+        "docker-manifest",
+        "docker-verify",
+        "registry-login",
+        "help",
+        "version",
+    ]
+    for docker in engines(name):
+        dry_run = subprocess.run(
+            ["make", "-n", f"DOCKER={docker}", "VERSION=1.0.0", "INSECURE=1", *goals],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        script = tmp_path / f"recipes-{docker}.sh"
+        script.write_text("#!/usr/bin/env bash\nset -euo pipefail\n" + dry_run.stdout)
+        result = subprocess.run(
+            ["shellcheck", "--shell=bash", str(script)], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize(("variant", "goarm"), [("v6", "6"), ("v7", "7"), ("", "7")])
+def test_dockerfile_goarm_follows_targetvariant(variant: str, goarm: str) -> None:
+    """The Dockerfile's GOARM rule, run by sh: linux/arm/v6 -> 6, else 7."""
+    dockerfile = rendered_text("seed", "Dockerfile")
+    rule = next(x for x in dockerfile.splitlines() if "TARGETVARIANT" in x and " if " in f" {x}")
+    snippet = rule.strip().removesuffix("\\").strip()
+    result = subprocess.run(
+        ["sh", "-c", f'{snippet}; printf %s "$goarm"'],
+        env={"TARGETVARIANT": variant, "PATH": os.environ["PATH"]},
         capture_output=True,
         text=True,
         check=True,
     )
-    script = tmp_path / "recipes.sh"
-    script.write_text("#!/usr/bin/env bash\nset -euo pipefail\n" + dry_run.stdout)
-    result = subprocess.run(
-        ["shellcheck", "--shell=bash", str(script)], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout
+    assert result.stdout == goarm

@@ -55,7 +55,7 @@ def test_seed_line_on_copier_scaffold(
         timeout=120,
     )
     assert copy.returncode == 0, copy.tail()
-    for name in ("Makefile", "Dockerfile", "main.go", "go.mod", "multiarch.yaml"):
+    for name in ("Makefile", "Dockerfile", "main.go", "go.mod", "multiarch.yaml", "mk/common.mk"):
         assert (dest / name).is_file(), f"copier did not write {name}"
     assert "ARCHES ?= amd64 arm64 arm/v7" in (dest / "Makefile").read_text()
 
@@ -76,7 +76,8 @@ def test_seed_line_on_copier_scaffold(
 
 
 # A project of its own: a Go program that says what it was built for, and a Dockerfile
-# that cross-compiles it from the GOOS/GOARCH/GOARM build args the Makefile passes.
+# that cross-compiles it for the TARGETOS/TARGETARCH/TARGETVARIANT that BuildKit sets from
+# the --platform the Makefile passes (the Makefile passes no GOARCH build args).
 DF_MAIN_GO = """\
 package main
 
@@ -107,13 +108,11 @@ ARG GO_IMAGE={go_image}
 FROM --platform=$BUILDPLATFORM ${{GO_IMAGE}} AS build
 WORKDIR /src
 COPY go.mod main.go ./
+ARG TARGETOS
 ARG TARGETARCH
-ARG GOOS
-ARG GOARCH
-ARG GOARM
+ARG TARGETVARIANT
 ARG VERSION=dev
-RUN test "$GOARCH" = "$TARGETARCH" \\
-    && CGO_ENABLED=0 GOOS="$GOOS" GOARCH="$GOARCH" GOARM="$GOARM" \\
+RUN CGO_ENABLED=0 GOOS="$TARGETOS" GOARCH="$TARGETARCH" GOARM="${{TARGETVARIANT#v}}" \\
        go build -trimpath -ldflags "-X main.version=$VERSION" -o /out/dfhello .
 
 FROM scratch
@@ -155,7 +154,7 @@ def test_language_dockerfile_project(
     assert (root / "Dockerfile").read_text() == dockerfile, "render touched the own Dockerfile"
     makefile = (root / "Makefile").read_text()
     assert "ARCHES ?= amd64 arm64 arm/v7" in makefile
-    assert "GO_IMAGE" not in makefile
+    assert "GO_IMAGE" not in makefile + (root / "mk" / "common.mk").read_text()
 
     project = new_project(
         e2e_env,
