@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from mkmultiarch.arches import Arch
-from tests.rendering import CONFIGS, render_into
+from tests.support.rendering import CONFIGS, render_into
 
 GITHUB = ".github/workflows/multiarch.yml"
 GITLAB = ".gitlab-ci.yml"

@@ -26,7 +26,7 @@ from mkmultiarch.inspect.layers import LayerError
 from mkmultiarch.inspect.registry import AuthError, NotFoundError, RegistryError, UnreachableError
 from mkmultiarch.inspect.verify import VerifyInputError
 from mkmultiarch.render.config import ConfigError
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 runner = CliRunner()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from mkmultiarch.arches import Arch
-from tests.rendering import CONFIGS, render_into
+from tests.support.rendering import CONFIGS, render_into
 
 SEED_GOALS = ["clean", "docker-build", "docker-push"]
 
@@ -148,7 +148,7 @@ def test_version_falls_back_outside_git(project: Path) -> None:
 
 
 def test_version_comes_from_git_describe(project: Path) -> None:
-    from tests.conftest import git
+    from tests.support.git import git
 
     git(project, "init", "-q")
     git(project, "add", "-A")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rendering import CONFIGS, render_into
+from tests.support.rendering import CONFIGS, render_into
 from tests.test_makefile import make, plan
 
 DIGEST = "sha256:" + "ab" * 32
