@@ -8,14 +8,13 @@ list) for several ARCHES without needing an engine. The Docker end-to-end suite
 
 from __future__ import annotations
 
-import os
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from mkmultiarch.arches import Arch
+from tests.support.makeplan import make, plan
 from tests.support.rendering import CONFIGS, render_into
 
 SEED_GOALS = ["clean", "docker-build", "docker-push"]
@@ -25,26 +24,6 @@ SEED_GOALS = ["clean", "docker-build", "docker-push"]
 def project(tmp_path: Path) -> Path:
     render_into(tmp_path, CONFIGS["seed"])
     return tmp_path
-
-
-def make(
-    project: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["make", "--no-print-directory", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def plan(project: Path, *args: str) -> list[str]:
-    """The command lines `make -n` would run, continuation lines joined, whitespace squeezed."""
-    result = make(project, "-n", *args)
-    assert result.returncode == 0, result.stderr
-    joined = result.stdout.replace("\\\n", " ")
-    return [" ".join(line.split()) for line in joined.splitlines() if line.strip()]
 
 
 def docker_commands(project: Path, *args: str) -> list[str]:
