@@ -12,6 +12,7 @@ import contextlib
 import json
 import secrets
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -104,12 +105,12 @@ class FakeRegistry:
     def put_index(
         self,
         repo: str,
-        tag: str,
-        entries: list[tuple[dict[str, Any], dict[str, Any] | None]],
+        tag: str | None,
+        entries: Sequence[tuple[dict[str, Any], dict[str, Any] | None]],
         media_type: str = OCI_INDEX,
-        annotations: list[dict[str, str] | None] | None = None,
+        annotations: Sequence[dict[str, str] | None] | None = None,
     ) -> dict[str, Any]:
-        """Push a list of (descriptor, platform) entries under TAG."""
+        """Push a list of (descriptor, platform) entries under TAG (None: by digest only)."""
         manifests = []
         for position, (descriptor, platform) in enumerate(entries):
             item = dict(descriptor)
