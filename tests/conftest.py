@@ -1,47 +1,24 @@
-"""Shared fixtures: a git-tagged copy of the Copier template, config helpers."""
+"""Shared fixtures (fixtures only: the helpers they use live in tests/support)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_PROJECT = REPO_ROOT / "example-project"
-
-
-def git(cwd: Path, *args: str) -> str:
-    """Run git with a fixed identity, so tests work on a machine without one."""
-    result = subprocess.run(
-        ["git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return result.stdout
-
-
-def make_template_repo(destination: Path, tag: str = "0.1.0") -> Path:
-    """Copy copier.yml + templates/ into a fresh git repo tagged `tag`.
-
-    Copier copies the latest PEP 440 tag of a template repository, and
-    `copier update` needs that history, so tests never copy from the working
-    tree of this repository (which may be dirty).
-    """
-    destination.mkdir(parents=True)
-    shutil.copy(REPO_ROOT / "copier.yml", destination / "copier.yml")
-    shutil.copytree(REPO_ROOT / "templates", destination / "templates")
-    git(destination, "init", "-q", "-b", "main")
-    git(destination, "add", "-A")
-    git(destination, "commit", "-q", "-m", "template")
-    git(destination, "tag", tag)
-    return destination
+from tests.support.fake_registry import FakeRegistry
+from tests.support.git import make_template_repo
 
 
 @pytest.fixture(scope="session")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tagged git copy of the Copier template, shared by the session."""
     return make_template_repo(tmp_path_factory.mktemp("template") / "repo")
+
+
+@pytest.fixture
+def registry() -> Iterator[FakeRegistry]:
+    """An empty, anonymous FakeRegistry serving on 127.0.0.1 for one test."""
+    with FakeRegistry() as server:
+        yield server

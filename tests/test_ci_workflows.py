@@ -24,8 +24,8 @@ import pytest
 import yaml
 
 from mkmultiarch.arches import Arch
-from tests.rendering import CONFIGS, render_into
-from tests.test_makefile import plan
+from tests.support.makeplan import plan
+from tests.support.rendering import CONFIGS, render_into
 
 GITHUB = ".github/workflows/multiarch.yml"
 GITLAB = ".gitlab-ci.yml"

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from mkmultiarch import __version__
 from mkmultiarch.cli import app
-from tests.conftest import EXAMPLE_PROJECT
+from tests.support.paths import EXAMPLE_PROJECT
 
 runner = CliRunner()
 

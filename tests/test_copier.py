@@ -13,9 +13,10 @@ import yaml
 
 from mkmultiarch.render.config import validate
 from mkmultiarch.render.templates import render
-from tests.conftest import REPO_ROOT, git, make_template_repo
-from tests.rendering import CONFIGS
-from tests.test_config import BAD_VALUES
+from tests.support.bad_values import BAD_VALUES
+from tests.support.git import git, make_template_repo
+from tests.support.paths import REPO_ROOT
+from tests.support.rendering import CONFIGS
 
 DATA = {"image": "acme/hello", "arches": ["amd64", "arm/v7"], "go_version": "1.19"}
 

@@ -18,8 +18,8 @@ import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from mkmultiarch.render.config import FIELDS, SETTING, SETTINGS, Config, ConfigError, validate
-from tests.conftest import REPO_ROOT
-from tests.test_config import BAD_VALUES
+from tests.support.bad_values import BAD_VALUES
+from tests.support.paths import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "scripts" / "gen_copier.py"
 QUESTIONS: dict[str, Any] = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from mkmultiarch.cli import app
 from mkmultiarch.inspect import doctor
 from mkmultiarch.inspect.checks import Check, CheckOutcome
-from tests.test_registry_server import PASSWORD, USER, FakeRegistry
+from tests.support.fake_registry import PASSWORD, USER, FakeRegistry
 
 DAEMON_DOWN = (
     "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "

@@ -26,7 +26,7 @@ from mkmultiarch.inspect.layers import LayerError
 from mkmultiarch.inspect.registry import AuthError, NotFoundError, RegistryError, UnreachableError
 from mkmultiarch.inspect.verify import VerifyInputError
 from mkmultiarch.render.config import ConfigError
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 runner = CliRunner()
 
@@ -76,8 +76,8 @@ def test_readme_and_help_show_the_scheme() -> None:
     for code, meaning in EXIT_CODES.items():
         assert f"| {int(code)} | {meaning} |" in readme
     for args in (["--help"], ["render", "--help"], ["verify", "--help"]):
-        code, out, _ = run(*args)
-        assert code == 0 and "Exit codes:" in out and "internal error" in out
+        exit_code, out, _ = run(*args)
+        assert exit_code == 0 and "Exit codes:" in out and "internal error" in out
 
 
 def test_ok_is_0(tmp_path: Path) -> None:
@@ -147,7 +147,7 @@ def test_unexpected_exception_is_one_line_and_3(
     config = tmp_path / "multiarch.yaml"
     config.write_text("image: org/app\n")
     code, _, err = run("render", "--config", str(config))
-    assert code == ExitCode.INTERNAL_ERROR == 3
+    assert code == ExitCode.INTERNAL_ERROR.value == 3
     assert (
         one_line(err)
         == "mkmultiarch: internal error, please report it: RuntimeError: boom second line"

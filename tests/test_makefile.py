@@ -8,7 +8,6 @@ list) for several ARCHES without needing an engine. The Docker end-to-end suite
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
 from pathlib import Path
@@ -16,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from mkmultiarch.arches import Arch
-from tests.rendering import CONFIGS, render_into
+from tests.support.makeplan import make, plan
+from tests.support.rendering import CONFIGS, render_into
 
 SEED_GOALS = ["clean", "docker-build", "docker-push"]
 
@@ -25,26 +25,6 @@ SEED_GOALS = ["clean", "docker-build", "docker-push"]
 def project(tmp_path: Path) -> Path:
     render_into(tmp_path, CONFIGS["seed"])
     return tmp_path
-
-
-def make(
-    project: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["make", "--no-print-directory", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def plan(project: Path, *args: str) -> list[str]:
-    """The command lines `make -n` would run, continuation lines joined, whitespace squeezed."""
-    result = make(project, "-n", *args)
-    assert result.returncode == 0, result.stderr
-    joined = result.stdout.replace("\\\n", " ")
-    return [" ".join(line.split()) for line in joined.splitlines() if line.strip()]
 
 
 def docker_commands(project: Path, *args: str) -> list[str]:
@@ -148,7 +128,7 @@ def test_version_falls_back_outside_git(project: Path) -> None:
 
 
 def test_version_comes_from_git_describe(project: Path) -> None:
-    from tests.conftest import git
+    from tests.support.git import git
 
     git(project, "init", "-q")
     git(project, "add", "-A")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.rendering import CONFIGS, render_into
-from tests.test_makefile import make, plan
+from tests.support.makeplan import make, plan
+from tests.support.rendering import CONFIGS, render_into
 
 DIGEST = "sha256:" + "ab" * 32
 

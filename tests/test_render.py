@@ -18,8 +18,8 @@ import yaml
 from mkmultiarch.arches import SUPPORTED_ARCHES
 from mkmultiarch.render.config import validate
 from mkmultiarch.render.templates import ENVOPS, render, render_starter_config
-from tests.conftest import REPO_ROOT
-from tests.rendering import CONFIGS, render_into
+from tests.support.paths import REPO_ROOT
+from tests.support.rendering import CONFIGS, render_into
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

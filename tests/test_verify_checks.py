@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,70 +16,10 @@ from mkmultiarch.inspect.registry import (
     RegistryClient,
 )
 from mkmultiarch.inspect.verify import VerifyResult, verify
-from tests.test_elf import fake_binary
-from tests.test_registry_server import (
-    PASSWORD,
-    USER,
-    FakeRegistry,
-    creds,
-    file,
-    symlink,
-    tar_layer,
-)
-
-REPO = "org/app"
-ENTRYPOINT = {"Entrypoint": ["/usr/local/bin/app"], "Env": ["PATH=/usr/local/bin:/usr/bin"]}
-GOOD = [("amd64", ""), ("arm64", ""), ("arm", "v7")]
-
-
-@pytest.fixture
-def registry() -> Iterator[FakeRegistry]:
-    with FakeRegistry() as server:
-        yield server
-
-
-def image(
-    registry: FakeRegistry,
-    config_arch: str,
-    config_variant: str = "",
-    *,
-    binary: bytes | None = None,
-    config: dict[str, Any] | None = None,
-    tag: str | None = None,
-    **kwargs: Any,
-) -> dict[str, Any]:
-    """An image whose config says CONFIG_ARCH and whose /usr/local/bin/app is BINARY."""
-    if binary is None:
-        binary = fake_binary(config_arch, config_variant.removeprefix("v"))
-    layers = [
-        tar_layer(file("etc/passwd", b"root:x:0:0\n")),
-        tar_layer(file("usr/local/bin/app", binary)),
-    ]
-    return registry.put_image(
-        REPO,
-        tag,
-        layers=layers,
-        architecture=config_arch,
-        variant=config_variant,
-        config=ENTRYPOINT if config is None else config,
-        **kwargs,
-    )
-
-
-def platform(arch: str, variant: str = "") -> dict[str, str]:
-    data = {"architecture": arch, "os": "linux"}
-    if variant:
-        data["variant"] = variant
-    return data
-
-
-def good_list(
-    registry: FakeRegistry, tag: str = "1.0", arches: list[tuple[str, str]] = GOOD
-) -> None:
-    entries = [
-        (image(registry, arch, variant), platform(arch, variant)) for arch, variant in arches
-    ]
-    registry.put_index(REPO, tag, entries)
+from tests.support.elf import fake_binary
+from tests.support.fake_registry import PASSWORD, USER, FakeRegistry, creds
+from tests.support.images import REPO, good_list, image, platform
+from tests.support.layers import file, symlink, tar_layer
 
 
 def check(

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mkmultiarch.cli import app
-from tests.test_registry_server import PASSWORD, USER, FakeRegistry
-from tests.test_verify_checks import REPO, good_list, image, platform
+from tests.support.fake_registry import PASSWORD, USER, FakeRegistry
+from tests.support.images import REPO, good_list, image, platform
 
 runner = CliRunner()
 
@@ -154,7 +154,7 @@ def test_credentials_from_docker_config(tmp_path: Path) -> None:
 
 
 def test_seed_style_list_via_cli(registry: FakeRegistry) -> None:
-    from tests.test_elf import fake_binary
+    from tests.support.elf import fake_binary
 
     amd64 = image(registry, "amd64")
     seed = image(registry, "amd64", binary=fake_binary("arm64"))

@@ -18,7 +18,7 @@ from mkmultiarch.inspect.layers import (
     command_candidates,
     find_file,
 )
-from tests.test_registry_server import (
+from tests.support.layers import (
     Entry,
     directory,
     file,

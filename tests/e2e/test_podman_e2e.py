@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.rendering import render_into
+from tests.support.rendering import render_into
 
 from .conftest import (
     EXAMPLE_PROJECT,

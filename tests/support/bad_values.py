@@ -1,0 +1,61 @@
+"""Config values that validation must refuse, each naming its field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# (field, bad value): each must be refused with a message starting "<field>:".
+# test_config.py feeds them to validate(), test_copier.py to copier.yml's validators.
+BAD_VALUES: list[tuple[str, Any]] = [
+    ("image", "Thedoh/App"),
+    ("image", "org/app:1.0"),
+    ("image", "docker.io/org/app:tag"),
+    ("image", "org//app"),
+    ("image", "org/app;rm -rf /"),
+    ("image", "org/$(shell id)"),
+    ("image", "org/app\nFOO=1"),
+    ("registry", "my registry"),
+    ("registry", "host:port"),
+    ("registry", "host$$x"),
+    ("registry", "-bad.example.com"),
+    ("version", "1.0;echo hi"),
+    ("version", "-rc1"),
+    ("version", ".hidden"),
+    ("version", "v1 2"),
+    ("version", "a" * 129),
+    ("version", "`id`"),
+    ("version", "1'2"),
+    ("revision", "abc$def"),
+    ("arches", ["amd64", "arm64", "amd64"]),
+    ("arches", ["amd64", "armv7"]),
+    ("arches", ["arm64/v7"]),
+    ("arches", ["AMD64"]),
+    ("arches", []),
+    ("language", "rust"),
+    ("go_version", "go1.22"),
+    ("go_image", "golang:1.22 && curl evil"),
+    ("go_main", "../outside"),
+    ("go_main", "./cmd;id"),
+    ("binary", "bin/app"),
+    ("binary", 'app"x'),
+    ("runtime_image", "scratch#comment"),
+    ("dockerfile", "/etc/Dockerfile"),
+    ("dockerfile", "../Dockerfile"),
+    ("source", "https://user:token@github.com/org/app"),
+    ("source", "https://github.com/org/app?x=$(id)"),
+    ("engine", "rkt"),
+    ("builder", "kaniko"),
+    ("ci", ["jenkins"]),
+    ("ci", ["github", "github"]),
+    ("ci_strategy", "qemu"),
+    ("github_runner_amd64", "ubuntu latest"),
+    ("github_runner_arm64", "arm64: x"),
+    ("gitlab_tag_amd64", "tag;id"),
+    ("gitlab_tag_arm64", "$(id)"),
+    # A trailing newline: `$` in a pattern would let each of these through re.search.
+    ("image", "org/app\n"),
+    ("version", "1.0.0\n"),
+    ("binary", "app\n"),
+    ("source", "https://github.com/org/app\n"),
+    ("gitlab_tag_amd64", "docker-amd64\n"),
+]

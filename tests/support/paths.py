@@ -1,0 +1,8 @@
+"""Where things are in this repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_PROJECT = REPO_ROOT / "example-project"
