@@ -4,15 +4,13 @@ Callers import from here, so that the checks can live in one module per job.
 """
 
 from mkmultiarch.inspect.doctor.docker import (
-    BINFMT_DIR,
     Runner,
     check_docker,
-    check_qemu,
     check_registry,
-    host_arch,
     run,
     run_command,
 )
+from mkmultiarch.inspect.doctor.qemu import BINFMT_DIR, check_qemu, host_arch
 
 __all__ = [
     "BINFMT_DIR",
