@@ -1,16 +1,11 @@
-"""Check the build host before `make docker-push`: client, daemon, BuildKit, QEMU, registry.
+"""Can this host's docker client build the images and push the lists?
 
-Each check is ok, a warning or a failure, with the fix in one line. The facts
-behind them:
-- the generated Makefile needs BuildKit: a Docker >= 23 client builds with it
-  only through the buildx plugin; 20.10 and older have it built in
-  (DOCKER_BUILDKIT=1, which the Makefile sets). Without it the legacy builder
-  writes the build host's arch into every image config;
-- `docker manifest` (CLI >= 20.10) creates and pushes the lists;
-- Go cross-compiles, so building needs no emulation, but running or testing
-  a foreign-arch image needs a QEMU binfmt_misc handler (flag F, so that it
-  works inside containers);
-- pushing needs the registry reachable and, usually, `docker login`.
+The generated Makefile needs BuildKit: a Docker >= 23 client builds with it
+only through the buildx plugin; 20.10 and older have it built in
+(DOCKER_BUILDKIT=1, which the Makefile sets). Without it the legacy builder
+writes the build host's arch into every image config. `docker manifest`
+(CLI >= 20.10) creates and pushes the lists. Commands go through a Runner so
+that tests can stand in for docker.
 """
 
 from __future__ import annotations
@@ -21,11 +16,8 @@ import shutil
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from mkmultiarch.inspect.checks import Check, CheckOutcome
-from mkmultiarch.inspect.doctor.qemu import BINFMT_DIR, check_qemu, host_arch
-from mkmultiarch.inspect.doctor.registry_access import check_registry
 
 COMMAND_TIMEOUT = 60.0
 BUILDX_FIX = (
@@ -47,17 +39,21 @@ def run_command(args: list[str]) -> subprocess.CompletedProcess[str] | None:
 
 
 def _last_line(text: str) -> str:
+    """The last non-blank line of some output: the reason docker gives, or a version."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else "no output"
 
 
 def _major(version: str) -> int | None:
+    """The major version (28 of 28.2.2), which decides whether BuildKit is built in."""
     head = version.split(".", 1)[0]
     return int(head) if head.isdigit() else None
 
 
 @dataclass
 class DockerClient:
+    """What one docker client reports: several may be on PATH, and only some can build."""
+
     path: str  # as resolved on PATH
     client: str = ""  # client version, "" if unknown
     server: str = ""  # daemon version, "" if unreachable
@@ -205,23 +201,4 @@ def check_docker(docker: str, env: Mapping[str, str], run: Runner = run_command)
                 'use a Docker CLI >= 20.10 (older ones: "experimental": "enabled" in config.json)',
             )
         )
-    return checks
-
-
-def run(
-    *,
-    arches: tuple[str, ...],
-    language: str,
-    registry: str,
-    docker: str = "docker",
-    env: Mapping[str, str] | None = None,
-    binfmt_dir: Path = BINFMT_DIR,
-    machine: str | None = None,
-    runner: Runner = run_command,
-) -> list[Check]:
-    """Every check, in the order a build needs them, for a project's arches and registry."""
-    environ = os.environ if env is None else env
-    checks = check_docker(docker, environ, runner)
-    checks += check_qemu(arches, language, host=host_arch(machine), binfmt_dir=binfmt_dir)
-    checks += check_registry(registry, environ)
     return checks
