@@ -1,0 +1,24 @@
+"""Check a pushed tag: is it a manifest list, for the expected platforms, of honest images?
+
+Callers import from here, so that the checks can live in one module per job.
+"""
+
+from mkmultiarch.inspect.verify.tag import (
+    EntryResult,
+    VerifyInputError,
+    VerifyPlan,
+    VerifyResult,
+    parse_arch_tokens,
+    plan,
+    verify,
+)
+
+__all__ = [
+    "EntryResult",
+    "VerifyInputError",
+    "VerifyPlan",
+    "VerifyResult",
+    "parse_arch_tokens",
+    "plan",
+    "verify",
+]
