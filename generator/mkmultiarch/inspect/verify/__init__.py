@@ -3,11 +3,10 @@
 Callers import from here, so that the checks can live in one module per job.
 """
 
+from mkmultiarch.inspect.verify.results import EntryResult, VerifyResult
 from mkmultiarch.inspect.verify.tag import (
-    EntryResult,
     VerifyInputError,
     VerifyPlan,
-    VerifyResult,
     parse_arch_tokens,
     plan,
     verify,

@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import IO, Any
 
 from mkmultiarch.arches import SUPPORTED_ARCHES, Arch
-from mkmultiarch.errors import BadInputError, ExitCode
-from mkmultiarch.inspect.checks import Check, CheckOutcome, worst
+from mkmultiarch.errors import BadInputError
+from mkmultiarch.inspect.checks import CheckOutcome
 from mkmultiarch.inspect.elf import BinaryArch, NotElfError, identify
 from mkmultiarch.inspect.imageref import ImageRef, parse_reference
 from mkmultiarch.inspect.layers import FoundFile, Layer, LayerError, command_candidates, find_file
@@ -30,11 +30,11 @@ from mkmultiarch.inspect.platforms import Platform
 from mkmultiarch.inspect.registry import (
     IMAGE_TYPES,
     INDEX_TYPES,
-    MEDIA_TYPE_NAMES,
     Manifest,
     NotFoundError,
     RegistryClient,
 )
+from mkmultiarch.inspect.verify.results import EntryResult, VerifyResult
 from mkmultiarch.names import CONFIG_FILE
 
 ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
@@ -42,83 +42,6 @@ ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
 
 class VerifyInputError(BadInputError):
     """Bad arguments: an `--arch` token."""
-
-
-@dataclass
-class EntryResult:
-    """One entry of the list (or the single image), and what was found in it."""
-
-    platform: str  # as the list entry names it (for a single image: its config)
-    digest: str
-    media_type: str
-    kind: str = "image"  # image, attestation, index
-    config_platform: str = ""
-    entrypoint: str = ""  # the file checked, e.g. /usr/local/bin/hello
-    binary: str = ""  # e.g. "ELF 64-bit LSB AArch64"
-    checks: list[Check] = field(default_factory=list)
-
-    @property
-    def status(self) -> CheckOutcome:
-        return worst(check.status for check in self.checks)
-
-    def add(self, name: str, status: CheckOutcome, message: str) -> None:
-        self.checks.append(Check(name, status, message))
-
-
-@dataclass
-class VerifyResult:
-    image: str
-    digest: str
-    media_type: str
-    is_list: bool
-    expected: list[str]
-    expected_source: str  # "--arch", the config path, or "" (nothing expected)
-    present: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-    attestations: int = 0
-    entries: list[EntryResult] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
-    auth: str = "anonymous"
-
-    def add(self, name: str, status: CheckOutcome, message: str) -> None:
-        self.checks.append(Check(name, status, message))
-
-    def findings(self, status: CheckOutcome) -> list[str]:
-        """One line per check with STATUS, prefixed with its entry's platform."""
-        lines = [
-            f"{check.name}: {check.message}" for check in self.checks if check.status == status
-        ]
-        for entry in self.entries:
-            lines += [
-                f"{entry.platform} {check.name}: {check.message}"
-                for check in entry.checks
-                if check.status == status
-            ]
-        return lines
-
-    @property
-    def problems(self) -> list[str]:
-        return self.findings(CheckOutcome.FAIL)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def media_type_name(self) -> str:
-        return MEDIA_TYPE_NAMES.get(self.media_type, self.media_type)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for entry, raw in zip(self.entries, data["entries"], strict=True):
-            raw["status"] = entry.status.value
-        data["media_type_name"] = self.media_type_name
-        data["problems"] = self.problems
-        data["warnings"] = self.findings(CheckOutcome.WARNING)
-        data["ok"] = self.ok
-        data["exit_code"] = int(ExitCode.OK if self.ok else ExitCode.PROBLEMS_FOUND)
-        return data
 
 
 # -- inputs -----------------------------------------------------------------------------
