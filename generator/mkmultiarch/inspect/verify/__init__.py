@@ -3,14 +3,9 @@
 Callers import from here, so that the checks can live in one module per job.
 """
 
+from mkmultiarch.inspect.verify.inputs import VerifyInputError, VerifyPlan, parse_arch_tokens, plan
 from mkmultiarch.inspect.verify.results import EntryResult, VerifyResult
-from mkmultiarch.inspect.verify.tag import (
-    VerifyInputError,
-    VerifyPlan,
-    parse_arch_tokens,
-    plan,
-    verify,
-)
+from mkmultiarch.inspect.verify.tag import verify
 
 __all__ = [
     "EntryResult",
