@@ -1,11 +1,11 @@
-"""Check a pushed tag: is it a manifest list, for the expected platforms, of honest images?
+"""Walk a pushed tag: the list, each entry's image config, the platforms against those expected.
 
 For every platform entry of the list:
 - the image config's os/architecture/variant must agree with the entry
   (a legacy or `--platform`-less build writes the build host's arch there);
-- the entrypoint binary must be for that architecture: its ELF header, read
-  from the layers, must name the entry's machine (arm v6/v7 only when the
-  binary carries Go build info).
+- the entrypoint binary must be for that architecture (binary.py): its ELF
+  header, read from the layers, must name the entry's machine (arm v6/v7
+  only when the binary carries Go build info).
 Attestation entries (`unknown/unknown`) are listed but are not platforms.
 
 `verify()` only reads; it returns a VerifyResult and raises RegistryError
@@ -86,6 +86,7 @@ def _check_image(
 def _compare_platforms(
     result: VerifyResult, expected: Sequence[Arch] | None, found: list[Platform]
 ) -> None:
+    """Add the "platforms" checks: duplicates, and FOUND against EXPECTED (if any)."""
     present = [platform.normalized() for platform in found]
     result.present = [str(platform) for platform in present]
     seen = list(dict.fromkeys(present))
