@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from mkmultiarch.errors import MkmultiarchError
 from mkmultiarch.inspect.checks import LABELS, Check, CheckOutcome
-from mkmultiarch.inspect.verify import VerifyResult
+from mkmultiarch.inspect.verify.results import VerifyResult
 
 HEADERS = ("PLATFORM", "CONFIG", "ENTRYPOINT", "BINARY", "RESULT")
 

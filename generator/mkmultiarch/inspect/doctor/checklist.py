@@ -1,0 +1,31 @@
+"""Every doctor check, in the order a build meets them: docker, then QEMU, then the registry."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from mkmultiarch.inspect.checks import Check
+from mkmultiarch.inspect.doctor.docker import Runner, check_docker, run_command
+from mkmultiarch.inspect.doctor.qemu import BINFMT_DIR, check_qemu, host_arch
+from mkmultiarch.inspect.doctor.registry_access import check_registry
+
+
+def run(
+    *,
+    arches: tuple[str, ...],
+    language: str,
+    registry: str,
+    docker: str = "docker",
+    env: Mapping[str, str] | None = None,
+    binfmt_dir: Path = BINFMT_DIR,
+    machine: str | None = None,
+    runner: Runner = run_command,
+) -> list[Check]:
+    """Every check, in the order a build needs them, for a project's arches and registry."""
+    environ = os.environ if env is None else env
+    checks = check_docker(docker, environ, runner)
+    checks += check_qemu(arches, language, host=host_arch(machine), binfmt_dir=binfmt_dir)
+    checks += check_registry(registry, environ)
+    return checks
