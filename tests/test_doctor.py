@@ -71,6 +71,14 @@ def test_docker_20_has_buildkit_built_in(tmp_path: Path) -> None:
     assert checks["docker manifest"].status == CheckOutcome.OK
 
 
+def test_docker_19_without_buildx_fails_like_the_makefile(tmp_path: Path) -> None:
+    """doctor and check-builder apply one rule: buildx, or a 20.x-22.x client."""
+    docker = fake_docker(tmp_path / "a", "19.03.15")
+    checks = by_name(doctor.check_docker(str(docker), {"PATH": ""}))
+    assert checks["BuildKit"].status == CheckOutcome.FAIL
+    assert "20.10-22" in checks["BuildKit"].message
+
+
 def test_docker_28_without_buildx_fails_and_names_another_client(tmp_path: Path) -> None:
     new = fake_docker(tmp_path / "local", "28.2.2")
     old = fake_docker(tmp_path / "usr", "20.10.24")

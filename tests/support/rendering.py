@@ -9,7 +9,8 @@ from mkmultiarch.render.config import validate
 from mkmultiarch.render.output import plan, write_all
 from mkmultiarch.render.templates import render
 
-# Named configs covering the template branches; snapshots live in snapshots/<name>/.
+# Named configs covering the template branches. tests/test_render.py snapshots the
+# files whose structure differs (SNAPSHOTTED) and checks the rest by assertions.
 CONFIGS: dict[str, dict[str, Any]] = {
     "seed": {"image": "thedoh/somethingsoon"},
     "variants": {
