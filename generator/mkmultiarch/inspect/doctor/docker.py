@@ -62,9 +62,11 @@ class DockerClient:
 
     @property
     def has_buildkit(self) -> bool:
-        """Can this client build with BuildKit? (buildx, or a pre-23 client with it built in)."""
+        """Can this client build with BuildKit? The Makefile's check-builder rule, exactly:
+        the buildx plugin, or a Docker 20.x-22.x client (BuildKit built in; older ones lack
+        the --platform support the Makefile needs)."""
         major = _major(self.client)
-        return bool(self.buildx) or (major is not None and major < 23)
+        return bool(self.buildx) or (major is not None and 20 <= major <= 22)
 
 
 def probe_client(docker: str, run: Runner = run_command) -> DockerClient | None:
@@ -179,7 +181,8 @@ def check_docker(docker: str, env: Mapping[str, str], run: Runner = run_command)
                 "BuildKit",
                 CheckOutcome.FAIL,
                 f"client {client.client or '?'} has no buildx plugin, so it cannot build with "
-                "BuildKit (Docker >= 23 needs the plugin); the Makefile stops in check-builder",
+                "BuildKit (only Docker 20.10-22 builds without the plugin); the Makefile stops "
+                "in check-builder",
                 fix,
             )
         )
