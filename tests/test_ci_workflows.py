@@ -94,7 +94,7 @@ def arches_of(data: dict[str, Any]) -> list[str]:
 
 
 def native(data: dict[str, Any]) -> bool:
-    return data.get("ci_strategy", "native") == "native"
+    return bool(data.get("ci_strategy", "native") == "native")
 
 
 def test_github_workflow_passes_the_schema(rendered: tuple[dict[str, Any], Path]) -> None:
