@@ -324,9 +324,9 @@ def audit_command(
     paths: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Files and directories to read; - reads YAML from stdin "
-            "(helm template, kustomize build) [default: .].",
-            metavar="[PATH]...",
+            help="Files and directories to read (default: .); - reads YAML from stdin "
+            "(helm template, kustomize build).",
+            metavar="PATH",
             show_default=False,
         ),
     ] = None,
