@@ -112,6 +112,14 @@ def test_failures_are_results(registry: FakeRegistry) -> None:
     assert "cannot connect" in results[str(down)].error
 
 
+def test_an_unreachable_registry_is_asked_once() -> None:
+    refs = [parse_reference(f"127.0.0.1:9/org/app{number}:1") for number in range(5)]
+    made = resolver(workers=1)
+    results = made.resolve_all(refs)
+    assert all("cannot connect to http://127.0.0.1:9" in r.error for r in results.values())
+    assert made.requests == 1
+
+
 def test_credentials_are_looked_up_once_per_registry() -> None:
     asked: list[str] = []
 

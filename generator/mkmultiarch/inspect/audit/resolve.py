@@ -32,7 +32,12 @@ from mkmultiarch.inspect import credentials as docker_credentials
 from mkmultiarch.inspect.credentials import Credential
 from mkmultiarch.inspect.imageref import DOCKER_HUB, ImageRef
 from mkmultiarch.inspect.platforms import Platform
-from mkmultiarch.inspect.registry import MEDIA_TYPE_NAMES, RegistryClient, RegistryError
+from mkmultiarch.inspect.registry import (
+    MEDIA_TYPE_NAMES,
+    RegistryClient,
+    RegistryError,
+    UnreachableError,
+)
 
 WORKERS = 8
 MAX_RETRIES = 3
@@ -111,6 +116,7 @@ class Resolver:
     _local: threading.local = field(default_factory=threading.local)
     _connections: list[_Connection] = field(default_factory=list)
     _credentials: dict[str, Credential | None] = field(default_factory=dict)
+    _down: dict[str, str] = field(default_factory=dict)  # registry -> why it did not answer
 
     # -- clients -------------------------------------------------------------------------
 
@@ -175,9 +181,21 @@ class Resolver:
         raise AssertionError("unreachable")
 
     def resolve(self, ref: ImageRef) -> Resolution:
-        """Ask REF's registry; a failure is a Resolution with an error, never an exception."""
+        """Ask REF's registry; a failure is a Resolution with an error, never an exception.
+
+        A registry that did not answer at all is not asked again in this run: the
+        references still queued for it fail at once instead of each waiting a timeout.
+        """
+        with self._lock:
+            down = self._down.get(ref.registry)
+        if down is not None:
+            return Resolution(canonical(ref), error=down)
         try:
             return self._resolve(ref)
+        except UnreachableError as error:
+            with self._lock:
+                self._down.setdefault(ref.registry, str(error))
+            return Resolution(canonical(ref), error=str(error))
         except MkmultiarchError as error:
             return Resolution(canonical(ref), error=str(error))
 
