@@ -350,8 +350,8 @@ def test_project_config_defaults_scratch_and_dockerfile_language() -> None:
     assert [(u.line, u.written) for u in go.uses] == [(2, "golang:1.22")]
     own = project.find("multiarch.yaml", "image: org/app\nlanguage: dockerfile\n")
     assert own.uses == []
-    with pytest.raises(ConfigError):
-        project.find("multiarch.yaml", "image: Org/App\n")
+    with pytest.raises(ConfigError, match=r"^deploy/multiarch.yaml: image: 'Org/App'"):
+        project.find("deploy/multiarch.yaml", "image: Org/App\n")
 
 
 # -- the walk ----------------------------------------------------------------------------------

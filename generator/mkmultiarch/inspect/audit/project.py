@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mkmultiarch.inspect.audit.uses import BUILD, Use, documents, get, line
-from mkmultiarch.render.config import parse
+from mkmultiarch.render.config import ConfigError, parse
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,12 @@ class ProjectConfig:
 
 def find(file: str, text: str) -> ProjectConfig:
     """Raise ConfigError (exit 2) for a multiarch.yaml render would refuse."""
-    config = parse(text, origin=file)
+    try:
+        config = parse(text, origin=file)
+    except ConfigError as error:
+        if str(error).startswith(f"{file}:"):
+            raise
+        raise ConfigError(f"{file}: {error}") from None
     docs = documents(text)
     doc = docs[0] if docs else None
 
