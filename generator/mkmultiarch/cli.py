@@ -317,3 +317,77 @@ def doctor_command(
     failures = [check for check in checks if check.status is CheckOutcome.FAIL]
     if failures:
         raise ProblemsFoundError(f"{len(failures)} check(s) failed: {failures[0].name}")
+
+
+@_command("audit")
+def audit_command(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Files and directories to read (default: .); - reads YAML from stdin "
+            "(helm template, kustomize build).",
+            metavar="PATH",
+            show_default=False,
+        ),
+    ] = None,
+    arch: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--arch",
+            "-a",
+            help="An arch every image must have; repeat it (default: the arches of a "
+            "multiarch.yaml found, else amd64 arm64).",
+            metavar="ARCH",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format", help="text, json, or github (::error annotations).", metavar="FORMAT"
+        ),
+    ] = "text",
+    insecure: Annotated[
+        bool,
+        typer.Option("--insecure", help="The registries speak plain HTTP (never Docker Hub)."),
+    ] = False,
+    build_arch: Annotated[
+        str | None,
+        typer.Option(
+            "--build-arch",
+            help="The build host's arch, for FROM --platform=$BUILDPLATFORM and go_image "
+            "(default: this machine's).",
+            metavar="ARCH",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Find every image reference (Kubernetes, Compose, Dockerfiles, CI, multiarch.yaml)
+    and check in its registry that it has every required platform.
+
+    Reads registries over HTTP with your `docker login` credentials. Exit 1
+    when a reference lacks a platform; 2 when one could not be checked (an
+    unresolved variable, a missing tag, an unreachable registry); every
+    reference is reported either way.
+    """
+    import sys
+
+    from mkmultiarch.inspect.audit import check, report, sources
+    from mkmultiarch.inspect.audit.resolve import Resolver
+    from mkmultiarch.inspect.verify.inputs import parse_arch_tokens
+
+    chosen = "json" if json_output else output_format
+    if chosen not in report.FORMATS:
+        raise BadInputError(f"--format: {chosen!r}; use one of: {', '.join(report.FORMATS)}")
+    flags = [item.token for item in parse_arch_tokens(arch or [])]
+    host = parse_arch_tokens([build_arch])[0].token if build_arch else check.host_arch()
+    found = sources.find(paths or ["."], sys.stdin)
+    required, required_source = check.required_arches(flags, found)
+    resolver = Resolver(insecure=lambda registry: insecure)
+    result = check.audit(found, required, required_source, host, resolver)
+    typer.echo(report.render(result, chosen))
+    if result.exit_code == ExitCode.NOT_DONE:
+        raise CannotCheckError(report.verdict(result))
+    if result.exit_code == ExitCode.PROBLEMS_FOUND:
+        raise ProblemsFoundError(report.verdict(result))
