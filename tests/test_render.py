@@ -159,7 +159,7 @@ def test_envops_match_copier_yml() -> None:
 
 def test_makefile_and_copier_list_the_same_arches_as_python() -> None:
     common = rendered_text("seed", "mk/common.mk")
-    line = next(x for x in common.splitlines() if x.startswith("SUPPORTED_ARCHES :="))
+    line = next(x for x in common.splitlines() if x.startswith("override SUPPORTED_ARCHES :="))
     assert line.split(":=")[1].split() == list(SUPPORTED_ARCHES)
     copier_yml = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
     assert copier_yml["arches"]["choices"] == list(SUPPORTED_ARCHES)

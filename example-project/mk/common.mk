@@ -17,69 +17,80 @@
 #   $(call check_platforms,L)   shell: fail unless each list in L (shell words) has every arch of ARCHES
 #   $(call remove_image,REF)    recipe line: remove a local image if there is one
 #   $(call remove_list,TAG)     recipe line: remove the local list IMAGE:TAG (the engine's drop_list)
+# Every name here is defined with `override`: make IMAGE=... cannot replace it.
 
-# Exported so check-vars reads them from the environment: no value is ever
-# pasted into shell code before it has been checked.
-export IMG REGISTRY VERSION REVISION LATEST INSECURE DOCKER DOCKERFILE CONTEXT SOURCE
+# Exported so check-vars (and help) read them from the environment: no value is
+# ever pasted into shell code before it has been checked.
+export IMG REGISTRY VERSION REVISION LATEST INSECURE DOCKER DOCKERFILE CONTEXT SOURCE THIS_MAKEFILE
 export GO_IMAGE RUNTIME_IMAGE
 
-SUPPORTED_ARCHES := amd64 arm64 arm/v6 arm/v7 386 ppc64le s390x riscv64
-UNSUPPORTED_ARCHES := $(filter-out $(SUPPORTED_ARCHES),$(ARCHES))
+override SUPPORTED_ARCHES := amd64 arm64 arm/v6 arm/v7 386 ppc64le s390x riscv64
+override UNSUPPORTED_ARCHES := $(filter-out $(SUPPORTED_ARCHES),$(ARCHES))
 $(if $(strip $(ARCHES)),,$(error ARCHES is empty: name at least one of: $(SUPPORTED_ARCHES)))
 $(if $(UNSUPPORTED_ARCHES),$(error ARCHES: unsupported '$(UNSUPPORTED_ARCHES)'; use some of: $(SUPPORTED_ARCHES)))
 $(if $(filter-out $(words $(ARCHES)),$(words $(sort $(ARCHES)))),$(error ARCHES lists an arch twice: '$(ARCHES)'))
 
-IMAGE := $(REGISTRY)/$(IMG)
+override IMAGE := $(REGISTRY)/$(IMG)
 # An arch suffix (arm-v7, from the token arm/v7) turned back into what the clients want.
-platform = linux/$(subst -,/,$(1))
-goarch = $(firstword $(subst -, ,$(1)))
-variant = $(word 2,$(subst -, ,$(1)))
-platform_flags = --os linux --arch $(call goarch,$(1))$(if $(call variant,$(1)), --variant $(call variant,$(1)))
-arch_image = $(IMAGE):$(1)-$(VERSION)
+override platform = linux/$(subst -,/,$(1))
+override goarch = $(firstword $(subst -, ,$(1)))
+override variant = $(word 2,$(subst -, ,$(1)))
+override platform_flags = --os linux --arch $(call goarch,$(1))$(if $(call variant,$(1)), \
+	--variant $(call variant,$(1)))
+override arch_image = $(IMAGE):$(1)-$(VERSION)
 
-ARCH_IMAGES := $(foreach suffix,$(ARCH_SUFFIXES),$(call arch_image,$(suffix)))
-LIST_TAGS := $(VERSION) $(if $(filter 1,$(LATEST)),latest)
-LIST_IMAGES := $(addprefix $(IMAGE):,$(LIST_TAGS))
-VERIFY_FLAGS := $(if $(filter 1,$(INSECURE)),--insecure)
+override ARCH_IMAGES := $(foreach suffix,$(ARCH_SUFFIXES),$(call arch_image,$(suffix)))
+override LIST_TAGS := $(VERSION) $(if $(filter 1,$(LATEST)),latest)
+override LIST_IMAGES := $(addprefix $(IMAGE):,$(LIST_TAGS))
+override VERIFY_FLAGS := $(if $(filter 1,$(INSECURE)),--insecure)
 
 # The settings, checked before anything uses them (each prints what is allowed).
+# None may start with - : it would become a flag (REGISTRY=--debug would turn
+# docker login into a login to Docker Hub). make -i would run on past a refusal.
+$(if $(findstring i,$(filter-out -%,$(firstword $(MAKEFLAGS)))),$(error make -i would run commands \
+	with settings check-vars refused: run make without -i))
 .PHONY: check-vars
 check-vars:
 	@[[ $$IMG =~ ^[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$$ ]] || { \
 		echo "make: IMG='$$IMG' is not allowed: use lowercase letters, digits and . _ -" \
 			"separated by /, e.g. org/app" >&2; exit 2; }
-	@[[ $$REGISTRY =~ ^[A-Za-z0-9.-]+(:[0-9]+)?$$ ]] || { \
+	@[[ $$REGISTRY =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?$$ ]] || { \
 		echo "make: REGISTRY='$$REGISTRY' is not allowed: use host[:port]," \
 			"e.g. docker.io or localhost:5000" >&2; exit 2; }
 	@[[ $$VERSION =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$$ ]] || { \
 		echo "make: VERSION='$$VERSION' is not a valid tag: use letters, digits, _ . -" \
 			"(at most 128, not starting with . or -)" >&2; exit 2; }
 	@[[ $$REVISION =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$$ ]] || { \
-		echo "make: REVISION='$$REVISION' is not allowed: use letters, digits, _ . -" >&2; exit 2; }
+		echo "make: REVISION='$$REVISION' is not allowed: use letters, digits, _ . -" \
+			"(not starting with . or -)" >&2; exit 2; }
 	@[[ $$LATEST =~ ^[01]$$ ]] || { echo "make: LATEST='$$LATEST' is not allowed: use 1 or 0" >&2; exit 2; }
 	@[[ $$INSECURE =~ ^[01]$$ ]] || { echo "make: INSECURE='$$INSECURE' is not allowed: use 1 or 0" >&2; exit 2; }
-	@[[ $$DOCKER =~ ^[A-Za-z0-9_./-]+$$ && $$DOCKERFILE =~ ^[A-Za-z0-9_./-]+$$ \
-		&& $$CONTEXT =~ ^[A-Za-z0-9_./-]+$$ ]] || { \
-		echo "make: DOCKER, DOCKERFILE and CONTEXT must be plain paths" \
-			"(letters, digits, _ . / -)" >&2; exit 2; }
-	@[[ $$GO_IMAGE =~ ^[A-Za-z0-9._/:@-]+$$ && $$RUNTIME_IMAGE =~ ^[A-Za-z0-9._/:@-]+$$ ]] || { \
-		echo "make: GO_IMAGE and RUNTIME_IMAGE must be image references, e.g. golang:1.23" >&2; exit 2; }
+	@for name in DOCKER DOCKERFILE CONTEXT; do \
+		[[ $${!name} =~ ^[A-Za-z0-9_./][A-Za-z0-9_./-]*$$ ]] || { \
+			echo "make: $$name='$${!name}' is not allowed: use a plain path" \
+				"(letters, digits, _ . / -, not starting with -)" >&2; exit 2; }; \
+	done
+	@for name in GO_IMAGE RUNTIME_IMAGE; do \
+		[[ $${!name} =~ ^[A-Za-z0-9][A-Za-z0-9._/:@-]*$$ ]] || { \
+			echo "make: $$name='$${!name}' is not allowed: use an image reference," \
+				"e.g. golang:1.23 (not starting with -)" >&2; exit 2; }; \
+	done
 	@[[ $$SOURCE =~ ^(https?://[A-Za-z0-9._~%/:-]+)?$$ ]] || { \
 		echo "make: SOURCE='$$SOURCE' is not allowed: use an http(s) URL without credentials" >&2; exit 2; }
 
 # The recipe of `make help`: the main Makefile's `## ` targets and @VAR settings.
-define show_help
+override define show_help
 	@echo 'Usage: make [VAR=value ...] TARGET ...'
 	@echo
 	@echo 'Targets:'
-	@sed -nE 's/^([a-z][a-zA-Z0-9_-]*):.*## (.*)/\1\t\2/p' $(THIS_MAKEFILE) \
+	@sed -nE 's/^([a-z][a-zA-Z0-9_-]*):.*## (.*)/\1\t\2/p' "$$THIS_MAKEFILE" \
 		| awk -F '\t' '{ printf "  %-20s %s\n", $$1, $$2 }'
 	@printf '  %-20s %s\n' \
 		'docker-build-<arch>' 'Build one arch, e.g. docker-build-$(firstword $(ARCH_SUFFIXES))' \
 		'docker-push-<arch>' 'Build and push one arch'
 	@echo
 	@echo 'Settings (make VAR=value):'
-	@sed -nE 's/^# @VAR /  /p' $(THIS_MAKEFILE)
+	@sed -nE 's/^# @VAR /  /p' "$$THIS_MAKEFILE"
 	@echo
 	@echo 'Images:'
 	@echo "  per arch: $$REGISTRY/$$IMG:<arch>-$$VERSION, for $(ARCHES)"
@@ -88,7 +99,7 @@ endef
 
 # docker-manifest's guard: fail, naming them, unless every per-arch image of
 # this version is in the registry (the engine's in_registry asks).
-require_pushed = missing=(); \
+override require_pushed = missing=(); \
 	for suffix in $(ARCH_SUFFIXES); do \
 		image=$(IMAGE):$$suffix-$(VERSION); \
 		$(call in_registry,"$$image","$$suffix-$(VERSION)") || missing+=("$$image"); \
@@ -101,7 +112,7 @@ require_pushed = missing=(); \
 
 # docker-verify's check where mkmultiarch is not installed: list_json (the
 # engine's, or buildx's) prints each pushed list, which must name every arch.
-check_platforms = arches=($(ARCHES)); \
+override check_platforms = arches=($(ARCHES)); \
 	for list in $(1); do \
 		manifest=$$($(call list_json,"$$list")); \
 		for arch in "$${arches[@]}"; do \
@@ -112,12 +123,12 @@ check_platforms = arches=($(ARCHES)); \
 	done
 
 # One recipe line per image (the blank line before endef ends each line).
-define remove_image
+override define remove_image
 	if $(DOCKER) image inspect $(1) >/dev/null 2>&1; then $(DOCKER) image rm $(1); fi
 
 endef
 
-define remove_list
+override define remove_list
 	$(call drop_list,$(1))
 
 endef

@@ -42,32 +42,32 @@ check-builder: check-vars
 
 # docker build and push use the daemon's registry settings (127.0.0.0/8 is
 # insecure by default); only `docker manifest` needs --insecure, every time.
-TRANSFER_FLAGS :=
-MANIFEST_FLAGS := $(VERIFY_FLAGS)
+override TRANSFER_FLAGS :=
+override MANIFEST_FLAGS := $(VERIFY_FLAGS)
 
 # Create the list from the per-arch images, replacing any stale local list
 # first (`create --amend` would keep stale entries), and annotate every entry
 # with its platform, ARM variant included.
-define create_list
+override define create_list
 	$(call drop_list,$(1))
 	$(DOCKER) manifest create $(MANIFEST_FLAGS) $(IMAGE):$(1) $(ARCH_IMAGES)
 	$(foreach suffix,$(ARCH_SUFFIXES),$(call annotate,$(1),$(suffix)))
 endef
 
-define annotate
+override define annotate
 	$(DOCKER) manifest annotate $(IMAGE):$(1) $(call arch_image,$(2)) $(call platform_flags,$(2))
 
 endef
 
 # Push a list and drop the local copy, so the next run starts clean.
-define push_list
+override define push_list
 	$(DOCKER) manifest push --purge $(MANIFEST_FLAGS) $(IMAGE):$(1)
 
 endef
 
 # `manifest rm` fails when there is no such local list: nothing to do.
-drop_list = $(DOCKER) manifest rm $(IMAGE):$(1) >/dev/null 2>&1 || true
+override drop_list = $(DOCKER) manifest rm $(IMAGE):$(1) >/dev/null 2>&1 || true
 
-in_registry = $(DOCKER) manifest inspect $(MANIFEST_FLAGS) $(1) >/dev/null 2>&1
+override in_registry = $(DOCKER) manifest inspect $(MANIFEST_FLAGS) $(1) >/dev/null 2>&1
 
-list_json = $(DOCKER) manifest inspect $(MANIFEST_FLAGS) $(1)
+override list_json = $(DOCKER) manifest inspect $(MANIFEST_FLAGS) $(1)

@@ -21,15 +21,15 @@ check-builder: check-vars
 			"builder: docker. See: mkmultiarch doctor" >&2; \
 		exit 2; }
 
-comma := ,
-space := $(subst ,, )
-PLATFORMS := $(subst $(space),$(comma),$(strip $(foreach suffix,$(ARCH_SUFFIXES),$(call platform,$(suffix)))))
-INSECURE_OUTPUT := $(if $(filter 1,$(INSECURE)),$(comma)registry.insecure=true)
+override comma := ,
+override space := $(subst ,, )
+override PLATFORMS := $(subst $(space),$(comma),$(strip $(foreach suffix,$(ARCH_SUFFIXES),$(call platform,$(suffix)))))
+override INSECURE_OUTPUT := $(if $(filter 1,$(INSECURE)),$(comma)registry.insecure=true)
 # One directory per version, so a merge can never pick up another release's digest.
-DIGESTS := $(DIGESTS_DIR)/$(VERSION)
+override DIGESTS := $(DIGESTS_DIR)/$(VERSION)
 
 # docker-manifest's guard: fail, naming them, unless every arch has a digest.
-require_digests = missing=(); \
+override require_digests = missing=(); \
 	for suffix in $(ARCH_SUFFIXES); do \
 		[[ -s $(DIGESTS)/$$suffix ]] || missing+=("$$suffix"); \
 	done; \
@@ -39,10 +39,10 @@ require_digests = missing=(); \
 		exit 1; \
 	fi
 
-define save_digest
+override define save_digest
 	@sed -nE 's/.*"containerimage.digest": *"(sha256:[0-9a-f]{64})".*/\1/p' $(DIGESTS)/$(1).json > $(DIGESTS)/$(1)
 	@[[ -s $(DIGESTS)/$(1) ]] || { echo "make: no digest in $(DIGESTS)/$(1).json" >&2; exit 1; }
 	@echo "==> pushed $(IMAGE)@$$(cat $(DIGESTS)/$(1)) for $(call platform,$(1))"
 endef
 
-list_json = $(DOCKER) buildx imagetools inspect --raw $(1)
+override list_json = $(DOCKER) buildx imagetools inspect --raw $(1)

@@ -19,18 +19,18 @@ check-builder: check-vars
 
 # podman takes --tls-verify=false on every command that talks to a plain-HTTP
 # registry: builds that pull the Go image, pushes and manifest commands.
-TRANSFER_FLAGS := $(if $(filter 1,$(INSECURE)),--tls-verify=false)
-MANIFEST_FLAGS := $(TRANSFER_FLAGS)
+override TRANSFER_FLAGS := $(if $(filter 1,$(INSECURE)),--tls-verify=false)
+override MANIFEST_FLAGS := $(TRANSFER_FLAGS)
 
 # podman has no `manifest annotate`: create an empty list, then add each
 # per-arch image from the registry with its platform.
-define create_list
+override define create_list
 	$(call drop_list,$(1))
 	$(DOCKER) manifest create $(IMAGE):$(1) >/dev/null
 	$(foreach suffix,$(ARCH_SUFFIXES),$(call add_entry,$(1),$(suffix)))
 endef
 
-define add_entry
+override define add_entry
 	$(strip $(DOCKER) manifest add $(MANIFEST_FLAGS)) \
 		$(IMAGE):$(1) \
 		docker://$(call arch_image,$(2)) \
@@ -39,22 +39,22 @@ define add_entry
 endef
 
 # Push a list with every image it names, then drop the local copy.
-define push_list
+override define push_list
 	$(DOCKER) manifest push --all --rm $(MANIFEST_FLAGS) $(IMAGE):$(1) docker://$(IMAGE):$(1)
 
 endef
 
 # The list's name may be held by an older list or by the image `podman run`
 # pulled for it: `image rm` frees it either way (nothing to free is fine).
-drop_list = $(DOCKER) image rm $(IMAGE):$(1) >/dev/null 2>&1 || true
+override drop_list = $(DOCKER) image rm $(IMAGE):$(1) >/dev/null 2>&1 || true
 
 # podman 4 cannot inspect a remote image over plain HTTP, but it can list a
 # repository's tags: is TAG among them?
-in_registry = $(DOCKER) search --list-tags --limit 100000 $(MANIFEST_FLAGS) $(IMAGE) 2>/dev/null \
+override in_registry = $(DOCKER) search --list-tags --limit 100000 $(MANIFEST_FLAGS) $(IMAGE) 2>/dev/null \
 	| awk 'NR > 1 { print $$2 }' | grep -xF $(2) >/dev/null
 
 # podman copies the pushed list into a scratch local list to print it.
-list_json = scratch=localhost/mkmultiarch-inspect:$$$$; \
+override list_json = scratch=localhost/mkmultiarch-inspect:$$$$; \
 	$(DOCKER) manifest create "$$scratch" >/dev/null \
 	&& $(DOCKER) manifest add --all $(MANIFEST_FLAGS) "$$scratch" docker://$(1) >/dev/null \
 	&& $(DOCKER) manifest inspect "$$scratch"; \
