@@ -385,6 +385,7 @@ def test_no_workflow_without_ci(tmp_path: Path) -> None:
         "mk/common.mk",
         "mk/engine-docker.mk",
         "mk/engine-podman.mk",
+        "mk/guard.mk",
     ]
     assert not (tmp_path / ".github").exists()
 

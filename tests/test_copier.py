@@ -45,6 +45,7 @@ def test_copy_scaffolds_a_whole_project(template_repo: Path, tmp_path: Path) -> 
         "common.mk",
         "engine-docker.mk",
         "engine-podman.mk",
+        "guard.mk",
     ]
     answers = yaml.safe_load((tmp_path / ".copier-answers.yml").read_text())
     assert answers["image"] == "acme/hello" and answers["_commit"] == "0.1.0"
@@ -88,7 +89,14 @@ def test_copy_from_a_multiarch_yaml_data_file(template_repo: Path, tmp_path: Pat
         check=True,
         capture_output=True,
     )
-    names = ["Makefile", "Dockerfile", "mk/common.mk", "mk/engine-docker.mk", "mk/engine-podman.mk"]
+    names = [
+        "Makefile",
+        "Dockerfile",
+        "mk/common.mk",
+        "mk/engine-docker.mk",
+        "mk/engine-podman.mk",
+        "mk/guard.mk",
+    ]
     for name in names:
         expected = (REPO_ROOT / "example-project" / name).read_text()
         assert (destination / name).read_text() == expected

@@ -102,8 +102,8 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Project:
 
 
 def settings(project: Project) -> list[str]:
-    """The names after `override SETTINGS :=` in the rendered Makefile."""
-    text = (project.root / "Makefile").read_text().replace("\\\n", " ")
+    """The names after `override SETTINGS :=` in the rendered mk/guard.mk."""
+    text = (project.root / "mk" / "guard.mk").read_text().replace("\\\n", " ")
     line = next(x for x in text.splitlines() if x.startswith("override SETTINGS := "))
     return line.split(":=")[1].split()
 
@@ -158,12 +158,23 @@ def test_environment_override_is_refused_too(project: Project) -> None:
     assert_refused(project, result, "*** REGISTRY from the environment")
 
 
-@pytest.mark.parametrize("name", ["NOT_A_SETTING", "IMAGE", "MK_DIR", "REGISTRY_PASSWORD"])
+@pytest.mark.parametrize("name", ["NOT_A_SETTING", "IMAGE", "REGISTRY_PASSWORD"])
 def test_a_dollar_in_any_command_line_value_is_refused(project: Project, name: str) -> None:
     """Any name: make would expand it where used, or when it exports it to a recipe."""
     for goal in GOALS:
         result = project.make(f"{name}={dollar_payload(project)}", goal)
         assert_refused(project, result, f"*** {name} from the command line holds a '$'")
+
+
+@pytest.mark.parametrize("name", ["THIS_MAKEFILE", "MK_DIR"])
+def test_names_set_before_the_guard_ignore_the_command_line(project: Project, name: str) -> None:
+    """The Makefile defines these (with override) to find mk/guard.mk, so the guard never
+    sees a command-line value for them: it is ignored, never expanded, and nothing runs."""
+    for goal in ("help", "version"):
+        plain = project.make(goal)
+        result = project.make(f"{name}={dollar_payload(project)}", goal)
+        assert not project.marker.exists()
+        assert (result.returncode, result.stdout) == (plain.returncode, plain.stdout)
 
 
 def test_other_environment_values_pass_through_untouched(project: Project) -> None:

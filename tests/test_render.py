@@ -100,7 +100,7 @@ def test_variants_settings_reach_the_makefile_and_dockerfile() -> None:
     assert [f.path for f in render(validate(CONFIGS["variants"]))] == seed
 
 
-ENGINE_FILES = ["mk/common.mk", "mk/engine-docker.mk", "mk/engine-podman.mk"]
+ENGINE_FILES = ["mk/common.mk", "mk/engine-docker.mk", "mk/engine-podman.mk", "mk/guard.mk"]
 
 
 def test_render_writes_makefile_and_dockerfile_for_go_only_makefile_for_dockerfile() -> None:
@@ -115,7 +115,11 @@ def test_both_engine_files_for_builder_docker_only_buildx_file_for_buildx() -> N
         paths = [f.path for f in render(validate(CONFIGS[name]))]
         assert [p for p in paths if p.startswith("mk/")] == ENGINE_FILES
     buildx = [f.path for f in render(validate(CONFIGS["buildx"]))]
-    assert [p for p in buildx if p.startswith("mk/")] == ["mk/builder-buildx.mk", "mk/common.mk"]
+    assert [p for p in buildx if p.startswith("mk/")] == [
+        "mk/builder-buildx.mk",
+        "mk/common.mk",
+        "mk/guard.mk",
+    ]
 
 
 def rendered_text(name: str, path: str) -> str:
@@ -263,14 +267,17 @@ def test_no_make_line_is_longer_than_120_columns(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_main_makefile_is_settings_and_targets_then_machinery(name: str) -> None:
-    """Short enough to read in one sitting; the includes come after the marker."""
+    """Short enough to read in one sitting; the includes come after the marker, but for
+    mk/guard.mk, which must run before any setting is read (it refuses a `$` from outside)."""
     rendered = {f.path: f.text for f in render(validate(CONFIGS[name]))}
     lines = rendered["Makefile"].splitlines()
     assert len(lines) < 200
     marker = next(i for i, x in enumerate(lines) if x.startswith("# Machinery below"))
     assert "should not need editing" in lines[marker]
-    includes = [i for i, x in enumerate(lines) if x.startswith("include ")]
-    assert includes and min(includes) > marker
+    first_setting = next(i for i, x in enumerate(lines) if x.startswith("# @VAR "))
+    includes = {x: i for i, x in enumerate(lines) if x.startswith("include ")}
+    assert includes.pop("include $(MK_DIR)mk/guard.mk") < first_setting
+    assert includes and min(includes.values()) > marker
     assert "ifeq" not in rendered["Makefile"]
     for path in make_files(rendered):
         if path != "Makefile":
