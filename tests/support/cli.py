@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import resource
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +14,21 @@ TIMEOUT = 30  # seconds: a hang fails the test instead of stalling the suite
 MAX_LINE = 300  # a refusal is one short line
 
 
-def _limit_memory() -> None:
+def _limit(file_size: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    if file_size is not None:
+        # A write past FILE_SIZE bytes fails with EFBIG (SIGXFSZ ignored: it would kill).
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m mkmultiarch ARGS` with at most MEMORY_LIMIT bytes and TIMEOUT seconds."""
+def run_cli(
+    *args: str, cwd: Path | None = None, file_size: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m mkmultiarch ARGS` with at most MEMORY_LIMIT bytes and TIMEOUT seconds.
+
+    FILE_SIZE: no file the command writes may grow past that many bytes (a full disk).
+    """
     return subprocess.run(
         [sys.executable, "-m", "mkmultiarch", *args],
         cwd=cwd,
@@ -26,7 +37,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
         errors="replace",
         stdin=subprocess.DEVNULL,
         timeout=TIMEOUT,
-        preexec_fn=_limit_memory,
+        preexec_fn=functools.partial(_limit, file_size),
     )
 
 
