@@ -1,4 +1,4 @@
-"""Hostile multiarch.yaml files: bounded, one line, exit 2, never a traceback or a hang.
+"""Hostile multiarch.yaml files and Copier answers: refused in one line, never a hang.
 
 Each case runs the real CLI in a child process limited to 512 MiB of address
 space and 30 seconds (tests/support/cli.py): an alias bomb that expanded, a
@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from mkmultiarch.render.config import MAX_CONFIG_BYTES, ConfigError, parse, printable, shown
+from mkmultiarch.render.config import (
+    MAX_CONFIG_BYTES,
+    SETTING,
+    SETTINGS,
+    ConfigError,
+    parse,
+    printable,
+    shown,
+    validate,
+)
+from tests.support.bad_values import BAD_VALUES
 from tests.support.cli import refusal, run_cli
 
 # Nine levels of nine: 9**9 (387 million) strings from about 700 bytes.
@@ -142,3 +153,87 @@ def test_shown_cuts_and_escapes() -> None:
     assert shown(10**5000) == "a number of about 5000 digits"
     assert shown(list(range(100))) == "a list of 100 items"
     assert printable("\u202eevil") == "\\u202eevil"  # right-to-left override
+
+
+# Copier: the questions it does not ask (`when` false) must not let a value through either.
+
+# An answer that makes each conditional question unasked.
+UNASKED_WHEN: dict[str, dict[str, str]] = {
+    "language == 'go'": {"language": "dockerfile"},
+    "language == 'dockerfile'": {"language": "go"},
+    "engine == 'docker'": {"engine": "podman"},
+    "ci | length > 0": {},
+    "'github' in ci": {"ci": "[gitlab]"},
+    "'gitlab' in ci": {"ci": "[github]"},
+}
+# Per conditional setting: a shell injection, and its first value from BAD_VALUES (or a
+# space; builder's buildx, refused with engine podman).
+HIDDEN_BAD_VALUES = [
+    (setting.name, value)
+    for setting in SETTINGS
+    if setting.asked_when
+    for value in [
+        "x;id" if setting.pattern else "kaniko",
+        next(
+            (v for f, v in BAD_VALUES if f == setting.name and isinstance(v, str)),
+            "a b" if setting.pattern else "buildx",
+        ),
+    ]
+]
+
+
+def copier_copy(
+    template: Path, destination: Path, data: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`copier copy --defaults` with DATA as --data NAME=VALUE, as a user would run it."""
+    options = [item for name, value in data.items() for item in ("--data", f"{name}={value}")]
+    return subprocess.run(
+        ["copier", "copy", "--defaults", "--quiet", *options, str(template), str(destination)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+
+
+def test_every_conditional_question_has_a_default() -> None:
+    """Copier validates --data for an unasked question only when it has a default."""
+    for setting in SETTINGS:
+        if setting.asked_when:
+            assert setting.default is not None or setting.copier_default, setting.name
+            assert setting.asked_when in UNASKED_WHEN, setting.asked_when
+
+
+@pytest.mark.parametrize(("name", "value"), HIDDEN_BAD_VALUES)
+def test_copier_refuses_a_bad_value_for_a_question_it_does_not_ask(
+    template_repo: Path, tmp_path: Path, name: str, value: str
+) -> None:
+    hidden = UNASKED_WHEN[SETTING[name].asked_when]
+    result = copier_copy(
+        template_repo, tmp_path / "out", {"image": "org/app", **hidden, name: value}
+    )
+    assert result.returncode != 0, (name, value)
+    assert f"'{name}'" in result.stderr.splitlines()[-1], result.stderr[-500:]
+    assert not (tmp_path / "out" / "Makefile").exists()
+
+
+def test_copier_refuses_an_image_whose_default_binary_the_cli_refuses(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    """Copier leaves the derived binary unvalidated when it does not ask it (language dockerfile)
+    but writes it to multiarch.yaml: the image question refuses it instead, as the CLI does."""
+    image = "org/" + "a" * 65
+    for language in ("dockerfile", "go"):
+        result = copier_copy(
+            template_repo, tmp_path / language, {"image": image, "language": language}
+        )
+        assert result.returncode != 0
+        assert "image: its last part is the default binary name" in result.stderr
+        assert not (tmp_path / language).exists()
+        with pytest.raises(ConfigError, match=r"^binary: 'a{60}…' is not allowed"):
+            validate({"image": image, "language": language})
+    # With binary set, both accept it, and the scaffold renders up to date.
+    result = copier_copy(template_repo, tmp_path / "ok", {"image": image, "binary": "app"})
+    assert result.returncode == 0, result.stderr
+    check = run_cli("render", "--check", "--config", str(tmp_path / "ok" / "multiarch.yaml"))
+    assert check.returncode == 0, check.stderr

@@ -90,6 +90,16 @@ def _runner_label(name: str, default: str, help: str) -> Setting:
 
 _TAG_RULE = "use letters, digits, _ . - (at most 128, not starting with . or -)"
 
+
+def _jinja_search(expression: str, pattern: re.Pattern[str]) -> str:
+    """`(EXPRESSION | regex_search('PATTERN'))`: a Jinja test of PATTERN, as re.search."""
+    assert "'" not in pattern.pattern, pattern
+    literal = pattern.pattern.replace("\\", "\\\\")  # Jinja unescapes string literals
+    return f"({expression} | regex_search('{literal}'))"
+
+
+_DERIVED_BINARY_SEARCH = _jinja_search("image.split('/')[-1]", BINARY)
+
 # In the order Copier asks them; every field of Config, plus the scaffold's go_module.
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -99,6 +109,12 @@ SETTINGS: tuple[Setting, ...] = (
         pattern=IMAGE_PATH,
         allowed="use lowercase letters, digits and . _ - separated by /, "
         "without the registry or a tag, e.g. org/app",
+        # The binary defaults to the last part of image, and Copier does not validate a
+        # derived default it does not ask (binary, with language dockerfile), yet writes it
+        # to multiarch.yaml. validate() refuses the same through binary's own check.
+        refuse_when=f"binary is not defined and {_DERIVED_BINARY_SEARCH} is none",
+        refusal="its last part is the default binary name, at most 64 letters, "
+        "digits, _ . -; shorten it, or also set binary, e.g. --data binary=app",
     ),
     Setting(
         "registry",
