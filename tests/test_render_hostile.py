@@ -256,3 +256,43 @@ def test_a_good_render_still_writes_everything(project: Path) -> None:
     assert sorted(tree(project)) == sorted(["multiarch.yaml", "mk", *RENDERED])
     assert leftovers(project) == []
     assert (project / "Makefile").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_rollback_that_cannot_restore_says_where_the_old_file_is(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_all(plan(render(validate({"image": "org/app"})), project))
+    old_dockerfile = (project / "Dockerfile").read_bytes()
+    planned = plan(render(validate({"image": "org/other"})), project)
+    real_replace = os.replace
+
+    def fail_makefile_and_restores(source: Any, destination: Any) -> None:
+        if str(source).endswith(BACKUP_SUFFIX) or Path(destination).name == "Makefile":
+            raise OSError(5, "Input/output error", str(source))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", fail_makefile_and_restores)
+    with pytest.raises(OutputError) as raised:
+        write_all(planned)
+    monkeypatch.undo()
+    message = str(raised.value)
+    assert "Makefile: cannot write it (Input/output error); and could not restore" in message
+    assert "\n" not in message
+    (kept,) = leftovers(project)  # the Dockerfile's old version, named in the message
+    assert kept.endswith(BACKUP_SUFFIX) and kept in message
+    assert (project / kept).read_bytes() == old_dockerfile
+
+
+def test_an_unreadable_target_is_one_line(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root reads anything, so the refusal of the OS is simulated."""
+    real_open = os.open
+
+    def refuse_makefile(path: Any, *args: Any, **kwargs: Any) -> int:
+        if Path(path).name == "Makefile":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    (project / "Makefile").write_text("all:\n")
+    monkeypatch.setattr(os, "open", refuse_makefile)
+    with pytest.raises(OutputError, match=r"Makefile: cannot read it: Permission denied\Z"):
+        plan(render(validate({"image": "org/app"})), project)
