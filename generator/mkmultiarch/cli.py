@@ -150,7 +150,7 @@ def render_command(
     config = load(config_path)
     output_dir = output if output is not None else config_path.parent
     if output_dir.exists() and not output_dir.is_dir():
-        raise BadInputError(f"--output: {output_dir} is not a directory")
+        raise BadInputError(f"--output: {shown_path(output_dir)} is not a directory")
 
     planned = plan(render(config), output_dir)
     stale = [item for item in planned if item.state is not FileState.UNCHANGED]
