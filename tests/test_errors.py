@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -128,10 +129,14 @@ def test_unreadable_config_is_one_line(tmp_path: Path, monkeypatch: pytest.Monke
     config = tmp_path / "multiarch.yaml"
     config.write_text("image: org/app\n")
 
-    def refuse(self: Path, *args: object, **kwargs: object) -> str:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_text", refuse)
+    def refuse(path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> int:
+        if Path(path) == config:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
     code, _, err = run("render", "--config", str(config))
     assert code == 2
     assert one_line(err) == f"mkmultiarch: {config}: Permission denied"

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import errno
 import functools
+import os
+import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec
@@ -27,7 +30,7 @@ from mkmultiarch.errors import (
     exit_codes_help,
 )
 from mkmultiarch.names import CONFIG_FILE
-from mkmultiarch.render.config import Config, ConfigError, load, validate
+from mkmultiarch.render.config import Config, ConfigError, load, shown_path, validate
 from mkmultiarch.render.output import FileState, plan, write_all
 from mkmultiarch.render.templates import render, render_starter_config
 
@@ -113,9 +116,8 @@ def main(
     """Generate a plain, team-owned Makefile and Dockerfile for multi-arch container images."""
 
 
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="The multiarch.yaml to read.", dir_okay=False)
-]
+# No dir_okay=False: click's refusal is a usage box of several lines; load() says it in one.
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The multiarch.yaml to read.")]
 
 
 @_command("render")
@@ -148,7 +150,7 @@ def render_command(
     config = load(config_path)
     output_dir = output if output is not None else config_path.parent
     if output_dir.exists() and not output_dir.is_dir():
-        raise BadInputError(f"--output: {output_dir} is not a directory")
+        raise BadInputError(f"--output: {shown_path(output_dir)} is not a directory")
 
     planned = plan(render(config), output_dir)
     stale = [item for item in planned if item.state is not FileState.UNCHANGED]
@@ -176,6 +178,19 @@ def render_command(
         typer.echo("up to date")
 
 
+def _replace_file(path: Path, text: str) -> None:
+    """Write PATH atomically: a temporary sibling renamed over it, never through a link."""
+    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.chmod(name, 0o644)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
 @_command("init")
 def init_command(
     config_path: ConfigOption = Path(CONFIG_FILE),
@@ -185,16 +200,25 @@ def init_command(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter multiarch.yaml."""
-    if config_path.exists() and not force:
+    where = shown_path(config_path)
+    try:
+        mode: int | None = os.lstat(config_path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None  # a missing parent, or a file where a directory goes: mkdir says which
+    if mode is not None and stat.S_ISLNK(mode):
         raise BadInputError(
-            f"{config_path}: already exists; edit it, or pass --force to start over"
+            f"{where}: is a symbolic link; mkmultiarch init does not write through links"
         )
+    if mode is not None and not force:
+        raise BadInputError(f"{where}: already exists; edit it, or pass --force to start over")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise BadInputError(f"{where}: not a regular file; pass the path of a file to write")
     try:
         config: Config = validate({"image": image})
     except ConfigError as error:
         raise ConfigError(f"--image: {error}") from None
     config_path.parent.mkdir(parents=True, exist_ok=True)
-    config_path.write_text(render_starter_config(config), encoding="utf-8")
+    _replace_file(config_path, render_starter_config(config))
     typer.echo(f"wrote {config_path}; edit it, then run `mkmultiarch render`")
 
 
