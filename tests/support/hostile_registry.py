@@ -150,6 +150,7 @@ class TokenServer:
 
     tokens: dict[str, bool]  # shared with the registry that accepts them
     address: str = "127.0.0.2"
+    refuse_anonymous: bool = False  # answer 401 to a request without credentials
     seen: list[dict[str, str]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
@@ -167,6 +168,9 @@ class TokenServer:
 
             def do_GET(self) -> None:
                 service.seen.append(dict(self.headers.items()))
+                if service.refuse_anonymous and "Authorization" not in self.headers:
+                    stream(self, [b"{}"], status=401, length=2)
+                    return
                 token = secrets.token_hex(8)
                 service.tokens[token] = "Authorization" in self.headers
                 body = json.dumps({"token": token}).encode()
