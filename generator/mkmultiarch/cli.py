@@ -26,6 +26,7 @@ from mkmultiarch.errors import (
     ProblemsFoundError,
     exit_codes_help,
 )
+from mkmultiarch.inspect.text import printable
 from mkmultiarch.names import CONFIG_FILE
 from mkmultiarch.render.config import Config, ConfigError, load, validate
 from mkmultiarch.render.output import FileState, plan, write_all
@@ -45,9 +46,13 @@ app = typer.Typer(
 
 
 def _exit(message: str, code: ExitCode) -> typer.Exit:
-    """Print `mkmultiarch: MESSAGE` on one line of stderr; return the Exit to raise."""
+    """Print `mkmultiarch: MESSAGE` on one line of stderr; return the Exit to raise.
+
+    The message may quote a registry or a docker client: its control
+    characters are shown as escapes, not sent to the terminal.
+    """
     line = " ".join(part.strip() for part in message.splitlines() if part.strip())
-    typer.echo(f"mkmultiarch: {line}", err=True)
+    typer.echo(f"mkmultiarch: {printable(line)}", err=True)
     return typer.Exit(int(code))
 
 
