@@ -12,6 +12,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -207,6 +208,30 @@ def test_symlink_loop_for_the_entrypoint(hostile: HostileRegistry) -> None:
     listed(hostile, [layer])
     ran = verify(hostile)
     assert_limit(ran, "more than 16 links", "the limit on links was hit")
+
+
+# -- doctor: the same deadline ---------------------------------------------------------------
+
+
+def test_doctor_meets_the_deadline(hostile: HostileRegistry, tmp_path: Path) -> None:
+    """doctor's /v2/ probe, trickled a byte every 0.5 s: --timeout ends it with exit 2."""
+    hostile.paths["/v2/"] = lambda h: stream(h, trickle(b"{}" * 60, 0.5), length=120)
+    config = tmp_path / "multiarch.yaml"
+    config.write_text(f"image: org/app\nregistry: {hostile.host}\n")
+    ran = run_cli(
+        "doctor",
+        "--config",
+        str(config),
+        "--docker",
+        str(tmp_path / "no-docker"),
+        "--timeout",
+        "3",
+        timeout=30,
+    )
+    assert ran.code == 2, ran.stderr
+    assert "Traceback" not in ran.stderr and ran.stderr.count("\n") == 1
+    assert ran.stderr.startswith("mkmultiarch: gave up reading /v2/: the 3s limit")
+    assert ran.seconds < 10
 
 
 # -- the same limits, in-process ---------------------------------------------------------
