@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import tarfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -173,6 +174,18 @@ def test_tar_header_claiming_8_gib_before_the_entrypoint(hostile: HostileRegistr
     )
     ran = verify(hostile)
     assert_limit(ran, "decompresses to more than 2 GiB")
+
+
+def test_pax_header_claiming_8_gib(hostile: HostileRegistry) -> None:
+    """tarfile reads a pax header's data whole: one claiming 8 GiB is refused, not allocated."""
+    placeholder = b"8 GiB pax header"
+    listed(hostile, [placeholder])
+    first = tar_header("././@PaxHeader", 8 * GIB, tarfile.XHDTYPE)
+    hostile.paths[blob_path(sha256(placeholder))] = lambda h: stream(
+        h, endless_gzip_tar(first), headers={"Content-Type": LAYER_GZIP}
+    )
+    ran = verify(hostile)
+    assert_limit(ran, "claims 8 GiB of header data", "the limit on tar headers was hit")
 
 
 def test_entrypoint_claiming_8_gib_is_read_up_to_its_limit(hostile: HostileRegistry) -> None:

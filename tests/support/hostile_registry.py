@@ -79,10 +79,10 @@ def paced(chunks: Iterable[bytes], every: float) -> Iterator[bytes]:
         time.sleep(every)
 
 
-def tar_header(name: str, claimed: int) -> bytes:
-    """One tar header block of a regular file NAME whose header claims CLAIMED bytes."""
+def tar_header(name: str, claimed: int, kind: bytes = tarfile.REGTYPE) -> bytes:
+    """One tar header block of a member NAME (a regular file) whose header claims CLAIMED bytes."""
     info = tarfile.TarInfo(name)
-    info.size = claimed
+    info.size, info.type = claimed, kind
     info.mode = 0o755
     return info.tobuf(format=tarfile.GNU_FORMAT)
 

@@ -27,6 +27,7 @@ import io
 import lzma
 import posixpath
 import tarfile
+import tarfile as tarfile_module
 import zlib
 from collections.abc import Callable, Generator, Sequence
 from contextlib import AbstractContextManager
@@ -40,6 +41,7 @@ from mkmultiarch.inspect.limits import (
     MAX_MEMBER_BYTES,
     MAX_PATH_DIRS,
     MAX_SEARCHES,
+    MAX_TAR_HEADER_BYTES,
     Deadline,
     LimitError,
     size,
@@ -56,6 +58,15 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 GZIP_MAGIC = b"\x1f\x8b"
 BZIP2_MAGIC = b"BZh"
 XZ_MAGIC = b"\xfd7zXZ\x00"
+_HEADER_TYPES = frozenset(
+    {
+        tarfile.GNUTYPE_LONGNAME,
+        tarfile.GNUTYPE_LONGLINK,
+        tarfile.XHDTYPE,
+        tarfile.XGLTYPE,
+        tarfile.SOLARIS_XHDTYPE,
+    }
+)
 READ_CHUNK = 1 << 16  # decompressed bytes asked for at a time
 TAR_BUFFER = 1 << 18  # tarfile's reads (and skips) in stream mode
 COMPRESSED_CHUNK = 1 << 12  # compressed bytes read at a time (a layer is read only as needed)
@@ -201,6 +212,26 @@ def _decide(candidates: Sequence[str], outcomes: dict[str, _Outcome], all_seen: 
     return True
 
 
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A tar header whose own data (pax headers, GNU long names) is read only when small.
+
+    tarfile reads that data whole, by the size the header claims; a header
+    claiming 8 GiB would be an 8 GiB allocation. GNU sparse members, whose
+    maps tarfile also reads whole, are not read at all (container layers do
+    not hold them).
+    """
+
+    def _proc_member(self, tarfile: tarfile_module.TarFile) -> tarfile_module.TarInfo:
+        if self.type == tarfile_module.GNUTYPE_SPARSE:
+            raise LayerError(f"{self.name}: a GNU sparse member; it cannot be read here")
+        if self.type in _HEADER_TYPES and self.size > MAX_TAR_HEADER_BYTES:
+            raise LimitError(
+                f"a tar header claims {size(self.size)} of header data (pax or long name); "
+                f"more than {size(MAX_TAR_HEADER_BYTES)}: the limit on tar headers was hit"
+            )
+        return super()._proc_member(tarfile)  # type: ignore[misc,no-any-return]
+
+
 def _open_tar(stream: io.BufferedReader, layer: Layer, deadline: Deadline) -> tarfile.TarFile:
     """The layer as a tar in stream mode, decompressed here (bounded), counted by _Counted."""
     if "zstd" in layer.media_type:
@@ -218,7 +249,7 @@ def _open_tar(stream: io.BufferedReader, layer: Layer, deadline: Deadline) -> ta
         plain = lzma.LZMAFile(stream)  # noqa: SIM115
     counted = io.BufferedReader(_Counted(plain, layer, deadline), buffer_size=READ_CHUNK)
     try:
-        return tarfile.open(fileobj=counted, mode="r|", bufsize=TAR_BUFFER)
+        return tarfile.open(fileobj=counted, mode="r|", bufsize=TAR_BUFFER, tarinfo=_BoundedTarInfo)
     except tarfile.TarError:
         raise LayerError(f"layer {layer.digest} is not a tar (plain, gzip, bzip2 or xz)") from None
 
@@ -259,7 +290,10 @@ def _scan_layer(
             watch.setdefault(name, _Watch()).roles.append((candidate, role))
     opaque: set[str] = set()
 
-    for member in tar:
+    while (member := tar.next()) is not None:
+        # Stream mode keeps every member read: a layer of millions of tiny members
+        # would fill memory with them. Nothing here looks back, so drop them.
+        tar.members.clear()  # type: ignore[attr-defined]
         hits = watch.get(_clean(member.name))
         if hits is None:
             continue

@@ -33,6 +33,7 @@ MAX_INDEX_ENTRIES = 256  # entries of one index
 MAX_LAYERS = 256  # layers of one image
 MAX_LAYER_BYTES = 2 * GIB  # decompressed bytes read from one layer
 MAX_RUN_LAYER_BYTES = 8 * GIB  # decompressed bytes read from all layers, per command
+MAX_TAR_HEADER_BYTES = 1 * MIB  # a pax header's or a GNU long name's data
 MAX_MEMBER_BYTES = 64 * MIB  # bytes of one tar member (the entrypoint) held in memory
 MAX_LINKS = 16  # symlinks and hard links followed to the entrypoint
 MAX_SEARCHES = 64  # layer-stack searches for one entrypoint (links, PATH retries)
