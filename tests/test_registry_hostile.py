@@ -8,17 +8,22 @@ one line on stderr that names the limit hit: never a traceback, never a hang.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
 import itertools
 import json
+import lzma
 import tarfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
-from mkmultiarch.inspect.layers import Layer, Missing, find_file
+from mkmultiarch.inspect.layers import FoundFile, Layer, Missing, find_file
 from mkmultiarch.inspect.limits import (
     MAX_INDEX_ENTRIES,
     Deadline,
@@ -42,7 +47,7 @@ from tests.support.hostile_registry import (
     trickle,
 )
 from tests.support.images import ENTRYPOINT, REPO, platform
-from tests.support.layers import sha256, symlink, tar_layer
+from tests.support.layers import file, hardlink, sha256, symlink, tar_layer
 
 TAG = f"{REPO}:1.0"
 MANIFEST_PATH = f"/v2/{REPO}/manifests/1.0"
@@ -286,3 +291,48 @@ def test_path_entries_are_capped() -> None:
     result = find_file(layers, never, paths)
     assert isinstance(result, Missing) and result.limit_hit
     assert "limit on PATH entries" in result.reason
+
+
+def blobs_opener(blobs: dict[str, bytes]) -> Any:
+    @contextmanager
+    def open_blob(digest: str) -> Iterator[IO[bytes]]:
+        yield io.BufferedReader(io.BytesIO(blobs[digest]))
+
+    return open_blob
+
+
+@pytest.mark.parametrize("compress", ["gzip-members", "bzip2", "xz", "plain"])
+def test_layers_decompressed_here(compress: str) -> None:
+    """Every compression tarfile read before is still read, now in bounded steps."""
+    raw = tar_layer(file("usr/bin/app", b"\x7fELF-app"), compress=False)
+    packed = {
+        "gzip-members": gzip.compress(raw[:700]) + gzip.compress(raw[700:]),
+        "bzip2": bz2.compress(raw),
+        "xz": lzma.compress(raw),
+        "plain": raw,
+    }[compress]
+    result = find_file([Layer("sha256:l")], blobs_opener({"sha256:l": packed}), ["/usr/bin/app"])
+    assert isinstance(result, FoundFile) and result.data == b"\x7fELF-app"
+
+
+def test_member_read_up_to_max_bytes_whatever_its_header_claims() -> None:
+    layer = tar_header("app", 8 * GIB) + b"\x7fELF" + bytes(64 << 10)
+    opener = blobs_opener({"sha256:l": layer})
+    result = find_file([Layer("sha256:l")], opener, ["/app"], max_bytes=1024)
+    assert isinstance(result, FoundFile)
+    assert result.size == 8 * GIB and len(result.data) == 1024
+
+
+def test_link_loop_is_a_limit_not_an_answer() -> None:
+    layer = tar_layer(symlink("a", "b"), hardlink("b", "a"))
+    result = find_file([Layer("sha256:l")], blobs_opener({"sha256:l": layer}), ["/a"])
+    assert isinstance(result, Missing) and result.limit_hit and "16 links" in result.reason
+
+
+def test_layer_deadline() -> None:
+    clock = Clock()
+    deadline = Deadline(1, clock)
+    clock.now += 2
+    opener = blobs_opener({"sha256:l": tar_layer(file("app"))})
+    with pytest.raises(LimitError, match="1s limit on the whole command"):
+        find_file([Layer("sha256:l")], opener, ["/app"], deadline=deadline)
