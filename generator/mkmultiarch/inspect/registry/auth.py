@@ -8,10 +8,10 @@ the token already earned); a 401 names a challenge in WWW-Authenticate:
   `token` or `access_token` it answers;
 - `Basic realm=...`: send the user's credentials.
 Credentials are looked up only when a registry asks for them, and go to a
-token service only on the registry's own site (the same host, or a host of
-the same domain, as auth.docker.io is for registry-1.docker.io), and never
-over plain HTTP from an HTTPS registry: a registry cannot send them
-elsewhere by naming a realm. The token service's answer is read up to a limit.
+token service only on the registry's own host (or its parent domain or a
+subdomain, as gitlab.com is for registry.gitlab.com; auth.docker.io for
+Docker Hub), and never over plain HTTP from an HTTPS registry: a registry
+cannot send them elsewhere by naming a realm. The token service's answer is read up to a limit.
 """
 
 from __future__ import annotations
@@ -37,31 +37,37 @@ from mkmultiarch.inspect.registry.transport import (
 )
 
 CredentialProvider = Callable[[], Credential | None]
-# Second-level labels under which a country's domains are registered (example.co.uk).
-_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or"})
+# Docker Hub's token service, and the names of the registry it serves.
+DOCKER_HUB_TOKEN_HOST = "auth.docker.io"
+DOCKER_HUB_HOSTS = frozenset(
+    {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
+)
 
 
-def _site(host: str) -> str:
-    """The registrable domain of HOST, near enough: registry-1.docker.io -> docker.io."""
-    labels = host.split(".")
-    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
-    return ".".join(labels[-keep:])
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
-def same_site(host: str, other: str) -> bool:
-    """Whether two hostnames (no port) belong to one site; an IP address only to itself."""
-    host, other = host.lower().rstrip("."), other.lower().rstrip(".")
-    if host == other:
+def realm_may_get_credentials(realm_host: str, registry_host: str) -> bool:
+    """Whether a token service on REALM_HOST is the registry's own (hostnames, no port).
+
+    The same host; or its parent or a subdomain of it (registry.gitlab.com and
+    gitlab.com); or Docker Hub's auth.docker.io for Docker Hub. Never a sibling
+    (evil.azurecr.io for myreg.azurecr.io: a shared suffix is not one owner),
+    and an IP address only itself.
+    """
+    realm, registry = realm_host.lower().rstrip("."), registry_host.lower().rstrip(".")
+    if realm == registry:
         return True
-    for name in (host, other):
-        try:
-            ipaddress.ip_address(name.strip("[]"))
-        except ValueError:
-            continue
+    if realm == DOCKER_HUB_TOKEN_HOST and registry in DOCKER_HUB_HOSTS:
+        return True
+    if _is_ip(realm) or _is_ip(registry) or "." not in realm or "." not in registry:
         return False
-    if "." not in host or "." not in other:
-        return False
-    return _site(host) == _site(other)
+    return registry.endswith("." + realm) or realm.endswith("." + registry)
 
 
 class Authenticator:
@@ -153,10 +159,11 @@ class Authenticator:
     def _withhold(self, realm_scheme: str, realm_host: str) -> str:
         """Why credentials must not go to the token service at REALM_HOST, or ''."""
         registry_host = urlsplit(f"//{registry_api_host(self.registry)}").hostname or ""
-        if not same_site(realm_host, registry_host):
+        if not realm_may_get_credentials(realm_host, registry_host):
             return (
                 f"the token service {realm_host} is not on the registry's host "
-                f"{registry_host}; credentials are sent to the registry's own site only"
+                f"{registry_host}; credentials go only to the registry's own host, its parent "
+                "domain or subdomains"
             )
         if realm_scheme == "http" and not self.insecure:
             return (
