@@ -221,6 +221,12 @@ def test_index_with_100000_entries(hostile: HostileRegistry) -> None:
     assert answer["exit_code"] == 2 and "index entries" in answer["error"]
 
 
+def test_image_with_300_layers(hostile: HostileRegistry) -> None:
+    listed(hostile, [tar_layer()] * 300)
+    ran = verify(hostile)
+    assert_limit(ran, "has 300 layers; more than 256", "the limit on layers per image was hit")
+
+
 def test_symlink_loop_for_the_entrypoint(hostile: HostileRegistry) -> None:
     layer = tar_layer(symlink("usr/local/bin/app", "loop"), symlink("usr/local/bin/loop", "app"))
     listed(hostile, [layer])
