@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mkmultiarch.inspect.credentials import CredentialsError, lookup
 from mkmultiarch.inspect.registry.auth import Authenticator, realm_may_get_credentials
 from tests.support.fake_registry import PASSWORD, USER
 from tests.support.hostile_registry import HostileRegistry, Ran, TokenServer, run_cli
@@ -215,3 +216,41 @@ def test_no_credentials_in_clear_text_from_an_https_registry() -> None:
         assert plain._withhold("http", "reg.example.com") == ""
         hub = Authenticator("docker.io", http, None, 5)
         assert hub._withhold("https", "auth.docker.io") == ""
+
+
+# -- helpers, in-process ----------------------------------------------------------------------
+
+
+def helper_env(tmp_path: Path, script: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = install(tmp_path, "reg.example.com", script)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+
+def test_talkative_helper_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    helper_env(tmp_path, f"#!/bin/sh\nyes '{SECRET}' | head -c 5000000\n", monkeypatch)
+    with pytest.raises(CredentialsError, match="printed more than 1 MiB; it was stopped") as caught:
+        lookup("reg.example.com")
+    assert SECRET not in str(caught.value)
+
+
+def test_helper_leaving_a_child_holding_its_pipes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It answers and exits, its child keeps stdout open: taken after a grace, the child killed."""
+    script = f"""#!/bin/sh
+cat > /dev/null
+echo '{{"Username":"u","Secret":"{SECRET}"}}'
+sleep 300 &
+echo $! > "$PID_DIR/child.pid"
+"""
+    helper_env(tmp_path, script, monkeypatch)
+    started = time.monotonic()
+    found = lookup("reg.example.com")
+    assert found is not None and found.secret == SECRET
+    assert time.monotonic() - started < 10
+    child = int((tmp_path / "child.pid").read_text())
+    deadline = time.monotonic() + 5
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(child)

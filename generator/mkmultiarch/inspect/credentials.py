@@ -119,8 +119,12 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 def _communicate(
     process: subprocess.Popen[bytes], data: bytes, timeout: float, source: str
-) -> tuple[bytes, bytes]:
-    """Write DATA to the helper, read its stdout and stderr up to a limit, within TIMEOUT."""
+) -> tuple[bytes, bytes, bool]:
+    """Write DATA to the helper, read its stdout and stderr up to a limit, within TIMEOUT.
+
+    Also says whether something the helper started still holds its pipes
+    open after it exited (then its process group is to be killed).
+    """
     assert process.stdin is not None and process.stdout is not None and process.stderr is not None
     try:
         process.stdin.write(data)
@@ -129,18 +133,23 @@ def _communicate(
         pass
     ends = time.monotonic() + timeout
     output = {process.stdout.fileno(): bytearray(), process.stderr.fileno(): bytearray()}
+    lingering = False
+    exited_grace: float | None = None
     with selectors.DefaultSelector() as selector:
         for fd in output:
             selector.register(fd, selectors.EVENT_READ)
         while selector.get_map():
-            if process.poll() is not None:  # it exited: a child of it may hold the pipes
-                ends = min(ends, time.monotonic() + EXITED_GRACE)
+            if exited_grace is None and process.poll() is not None:
+                exited_grace = time.monotonic() + EXITED_GRACE  # a child of it holds the pipes?
+            if exited_grace is not None and time.monotonic() >= exited_grace:
+                lingering = True
+                break
             left = ends - time.monotonic()
             if left <= 0:
                 raise CredentialsError(
                     f"{source}: `get` gave no answer within {timeout:g}s; it was stopped"
                 )
-            for key, _ in selector.select(min(left, 0.5)):
+            for key, _ in selector.select(min(left, 0.1 if exited_grace else 0.5)):
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
                     selector.unregister(key.fd)
@@ -158,7 +167,8 @@ def _communicate(
         raise CredentialsError(
             f"{source}: `get` gave no answer within {timeout:g}s; it was stopped"
         ) from None
-    return bytes(output[process.stdout.fileno()]), bytes(output[process.stderr.fileno()])
+    stdout, stderr = output[process.stdout.fileno()], output[process.stderr.fileno()]
+    return bytes(stdout), bytes(stderr), lingering
 
 
 def run_helper(
@@ -186,10 +196,10 @@ def run_helper(
         raise CredentialsError(f"{source}: did not run ({type(error).__name__})") from None
     finished = False
     try:
-        stdout, stderr = _communicate(process, url.encode(), timeout, source)
-        finished = True
+        stdout, stderr, lingering = _communicate(process, url.encode(), timeout, source)
+        finished = not lingering
     finally:
-        if not finished:  # hung, too talkative, or the command's deadline rang
+        if not finished:  # hung, too talkative, left a child behind, or the deadline rang
             _kill_group(process)
         for stream in (process.stdin, process.stdout, process.stderr):
             if stream is not None:
