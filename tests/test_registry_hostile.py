@@ -23,8 +23,10 @@ from typing import IO, Any
 
 import pytest
 
+from mkmultiarch.cli import DEFAULT_COMMAND_TIMEOUT
 from mkmultiarch.inspect.layers import FoundFile, Layer, Missing, find_file
 from mkmultiarch.inspect.limits import (
+    DEFAULT_TIMEOUT,
     MAX_INDEX_ENTRIES,
     Deadline,
     LimitError,
@@ -342,3 +344,13 @@ def test_layer_deadline() -> None:
     opener = blobs_opener({"sha256:l": tar_layer(file("app"))})
     with pytest.raises(LimitError, match="1s limit on the whole command"):
         find_file([Layer("sha256:l")], opener, ["/app"], deadline=deadline)
+
+
+def test_timeout_option() -> None:
+    """--timeout on verify and doctor, its default the one of limits.py, at least 1 s."""
+    assert DEFAULT_COMMAND_TIMEOUT == DEFAULT_TIMEOUT
+    for command in ("verify", "doctor"):
+        ran = run_cli(command, "--help", memory=False)
+        assert ran.code == 0 and "--timeout" in ran.stdout
+    ran = run_cli("verify", "127.0.0.1:1/org/app:1.0", "--timeout", "0", memory=False)
+    assert ran.code == 2 and "--timeout" in ran.stderr
