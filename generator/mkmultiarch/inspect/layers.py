@@ -239,10 +239,11 @@ def _open_tar(stream: io.BufferedReader, layer: Layer, deadline: Deadline) -> ta
     head = stream.peek(6)[:6]
     if head.startswith(ZSTD_MAGIC):
         raise LayerError(f"layer {layer.digest} is zstd-compressed; it cannot be read here")
+    # The readers made here are not closed here: the blob's stream is, when the search
+    # leaves the layer, and they hold nothing else.
     plain: IO[bytes] = stream
     if head.startswith(GZIP_MAGIC):
         plain = io.BufferedReader(_Gunzip(stream), buffer_size=READ_CHUNK)
-    # Not closed here: the blob's stream is, when the search leaves the layer.
     elif head.startswith(BZIP2_MAGIC):
         plain = bz2.BZ2File(stream)
     elif head.startswith(XZ_MAGIC):
