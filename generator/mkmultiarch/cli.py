@@ -29,6 +29,7 @@ from mkmultiarch.errors import (
     ProblemsFoundError,
     exit_codes_help,
 )
+from mkmultiarch.inspect.text import printable
 from mkmultiarch.names import CONFIG_FILE
 from mkmultiarch.render.config import Config, ConfigError, load, shown_path, validate
 from mkmultiarch.render.output import FileState, plan, write_all
@@ -48,9 +49,13 @@ app = typer.Typer(
 
 
 def _exit(message: str, code: ExitCode) -> typer.Exit:
-    """Print `mkmultiarch: MESSAGE` on one line of stderr; return the Exit to raise."""
+    """Print `mkmultiarch: MESSAGE` on one line of stderr; return the Exit to raise.
+
+    The message may quote a registry or a docker client: its control
+    characters are shown as escapes, not sent to the terminal.
+    """
     line = " ".join(part.strip() for part in message.splitlines() if part.strip())
-    typer.echo(f"mkmultiarch: {line}", err=True)
+    typer.echo(f"mkmultiarch: {printable(line)}", err=True)
     return typer.Exit(int(code))
 
 
@@ -225,6 +230,19 @@ def init_command(
 # verify and doctor: their modules are imported when the command runs, so
 # `render` does not pay for the HTTP client.
 
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        help="Give up after this many seconds in all (a slow or hostile registry ends "
+        f"with exit {ExitCode.NOT_DONE:d}).",
+        metavar="SECONDS",
+        min=1.0,
+        max=86400.0,
+    ),
+]
+DEFAULT_COMMAND_TIMEOUT = 120.0  # inspect.limits.DEFAULT_TIMEOUT, without importing it
+
 
 def _verify_config(image: str | None, config_path: Path | None) -> Config | None:
     """The config verify reads: --config, or ./multiarch.yaml when IMAGE is not given."""
@@ -274,6 +292,7 @@ def verify_command(
         bool, typer.Option("--insecure", help="The registry speaks plain HTTP.")
     ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    timeout: TimeoutOption = DEFAULT_COMMAND_TIMEOUT,
 ) -> None:
     """Check a pushed tag in the registry: a manifest list with every arch, honest images.
 
@@ -283,7 +302,8 @@ def verify_command(
     each entrypoint binary is built for it (ELF header).
     """
     from mkmultiarch.inspect import credentials, report, verify
-    from mkmultiarch.inspect.registry import RegistryClient, RegistryError
+    from mkmultiarch.inspect.limits import Deadline, command_deadline
+    from mkmultiarch.inspect.registry import RegistryClient
 
     config = _verify_config(image, config_path)
     if image is None:
@@ -292,13 +312,20 @@ def verify_command(
     configured = config.arches if config is not None else None
     job = verify.plan(image, arch or [], configured, str(config_path or CONFIG_FILE))
 
+    deadline = Deadline(timeout)
+
     def lookup() -> credentials.Credential | None:
-        return credentials.lookup(job.ref.registry)
+        return credentials.lookup(job.ref.registry, timeout=deadline.remaining())
 
     try:
-        with RegistryClient(job.ref.registry, insecure=insecure, credentials=lookup) as client:
+        with (
+            command_deadline(deadline),
+            RegistryClient(
+                job.ref.registry, insecure=insecure, credentials=lookup, deadline=deadline
+            ) as client,
+        ):
             result = verify.verify(client, job.ref, job.expected, job.expected_source)
-    except RegistryError as error:
+    except CannotCheckError as error:
         if json_output:
             typer.echo(report.render_error_json(str(job.ref), error))
         raise CannotCheckError(f"cannot check {job.ref}: {error}") from None
@@ -313,6 +340,7 @@ def doctor_command(
     docker: Annotated[
         str, typer.Option("--docker", help="The docker client to check (a name on PATH or a path).")
     ] = "docker",
+    timeout: TimeoutOption = DEFAULT_COMMAND_TIMEOUT,
 ) -> None:
     """Check this host can build and push: docker, BuildKit, docker manifest, QEMU, registry.
 
@@ -322,6 +350,7 @@ def doctor_command(
     """
     from mkmultiarch.inspect import doctor, report
     from mkmultiarch.inspect.checks import CheckOutcome
+    from mkmultiarch.inspect.limits import Deadline, command_deadline
 
     if config_path.exists():
         config = load(config_path)
@@ -334,9 +363,15 @@ def doctor_command(
         f"arches {' '.join(config.arches)}"
     )
     typer.echo("")
-    checks = doctor.run(
-        arches=config.arches, language=config.language, registry=config.registry, docker=docker
-    )
+    deadline = Deadline(timeout)
+    with command_deadline(deadline):
+        checks = doctor.run(
+            arches=config.arches,
+            language=config.language,
+            registry=config.registry,
+            docker=docker,
+            deadline=deadline,
+        )
     typer.echo(report.render_checks(checks))
     failures = [check for check in checks if check.status is CheckOutcome.FAIL]
     if failures:

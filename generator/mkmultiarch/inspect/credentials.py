@@ -8,16 +8,24 @@ reads the server URL on stdin for `get` and answers JSON
 identity (refresh) token. A helper that has nothing for the host falls
 through to the next source.
 
-Secrets never appear in a repr, a message or an exception.
+Secrets never appear in a repr, a message or an exception. Nor does a
+helper's output: a failing helper may have printed the secret (to stdout or
+stderr), so its error names the exit code, never what it said. A helper runs
+in a session of its own, with bounded output and time; when it hangs, its
+whole process group is killed (a helper's own children too).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import os
+import selectors
+import signal
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +33,10 @@ from typing import Any
 
 from mkmultiarch.errors import CannotCheckError
 from mkmultiarch.inspect.imageref import DOCKER_HUB_ALIASES, DOCKER_HUB_CREDENTIALS_KEY
+from mkmultiarch.inspect.limits import MAX_HELPER_OUTPUT, size
 
 HELPER_TIMEOUT = 30.0
+EXITED_GRACE = 1.0  # how long the pipes may stay open after the helper exited
 IDENTITY_TOKEN_USER = "<token>"
 _NOT_FOUND = "credentials not found"
 
@@ -100,36 +110,114 @@ def load_config(config_dir: Path) -> dict[str, Any]:
     return data
 
 
-def run_helper(helper: str, url: str, origin: str) -> Credential | None:
-    """Ask `docker-credential-<helper> get` for URL; None when it has nothing for it."""
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the helper and everything it started (its session's process group); reap it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _communicate(
+    process: subprocess.Popen[bytes], data: bytes, timeout: float, source: str
+) -> tuple[bytes, bytes, bool]:
+    """Write DATA to the helper, read its stdout and stderr up to a limit, within TIMEOUT.
+
+    Also says whether something the helper started still holds its pipes
+    open after it exited (then its process group is to be killed).
+    """
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    try:
+        process.stdin.write(data)
+        process.stdin.close()
+    except OSError:  # it exited without reading: its exit code says why
+        pass
+    ends = time.monotonic() + timeout
+    output = {process.stdout.fileno(): bytearray(), process.stderr.fileno(): bytearray()}
+    lingering = False
+    exited_grace: float | None = None
+    with selectors.DefaultSelector() as selector:
+        for fd in output:
+            selector.register(fd, selectors.EVENT_READ)
+        while selector.get_map():
+            if exited_grace is None and process.poll() is not None:
+                exited_grace = time.monotonic() + EXITED_GRACE  # a child of it holds the pipes?
+            if exited_grace is not None and time.monotonic() >= exited_grace:
+                lingering = True
+                break
+            left = ends - time.monotonic()
+            if left <= 0:
+                raise CredentialsError(
+                    f"{source}: `get` gave no answer within {timeout:g}s; it was stopped"
+                )
+            for key, _ in selector.select(min(left, 0.1 if exited_grace else 0.5)):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fd)
+                    continue
+                output[key.fd] += chunk
+                if len(output[key.fd]) > MAX_HELPER_OUTPUT:
+                    raise CredentialsError(
+                        f"{source}: `get` printed more than {size(MAX_HELPER_OUTPUT)}; "
+                        "it was stopped"
+                    )
+    left = max(0.0, ends - time.monotonic())
+    try:
+        process.wait(timeout=left)
+    except subprocess.TimeoutExpired:
+        raise CredentialsError(
+            f"{source}: `get` gave no answer within {timeout:g}s; it was stopped"
+        ) from None
+    stdout, stderr = output[process.stdout.fileno()], output[process.stderr.fileno()]
+    return bytes(stdout), bytes(stderr), lingering
+
+
+def run_helper(
+    helper: str, url: str, origin: str, timeout: float = HELPER_TIMEOUT
+) -> Credential | None:
+    """Ask `docker-credential-<helper> get` for URL; None when it has nothing for it.
+
+    What the helper prints is never shown: it may be the secret.
+    """
     program = f"docker-credential-{helper}"
     source = f"{program} ({origin})"
     try:
-        result = subprocess.run(
+        process = subprocess.Popen(
             [program, "get"],
-            input=url,
-            capture_output=True,
-            text=True,
-            timeout=HELPER_TIMEOUT,
-            check=False,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group, to kill with its children
         )
     except FileNotFoundError:
         raise CredentialsError(
             f"{source}: {program} is not on PATH; install it or remove it from the config"
         ) from None
-    except (OSError, subprocess.TimeoutExpired) as error:
+    except OSError as error:
         raise CredentialsError(f"{source}: did not run ({type(error).__name__})") from None
-    if result.returncode != 0:
-        said = (result.stdout.strip() or result.stderr.strip()).splitlines()
+    finished = False
+    try:
+        stdout, stderr, lingering = _communicate(process, url.encode(), timeout, source)
+        finished = not lingering
+    finally:
+        if not finished:  # hung, too talkative, left a child behind, or the deadline rang
+            _kill_group(process)
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+    returncode = process.returncode
+    if returncode != 0:
+        said = (stdout.strip() or stderr.strip()).decode("utf-8", "replace").splitlines()
         if said and _NOT_FOUND in said[0].lower():
             return None
-        first = said[0][:160] if said else "no output"
-        raise CredentialsError(f"{source}: `get` failed (exit {result.returncode}): {first}")
+        raise CredentialsError(
+            f"{source}: `get` failed (exit {returncode}); its output is not shown, as it may "
+            f"hold a secret: run `echo {url} | {program} get` to see it"
+        )
     try:
-        answer = json.loads(result.stdout)
+        answer = json.loads(stdout)
         username = answer.get("Username", "")
         secret = answer.get("Secret", "")
-    except (json.JSONDecodeError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         raise CredentialsError(f"{source}: `get` did not answer a JSON object") from None
     if not isinstance(username, str) or not isinstance(secret, str):
         raise CredentialsError(f"{source}: `get` answered a non-string Username or Secret")
@@ -169,8 +257,14 @@ def _from_auths(config: dict[str, Any], registry: str, origin: str) -> Credentia
     return None
 
 
-def lookup(registry: str, env: Mapping[str, str] | None = None) -> Credential | None:
-    """Credentials for REGISTRY (a host as in an image reference, e.g. docker.io), or None."""
+def lookup(
+    registry: str, env: Mapping[str, str] | None = None, timeout: float = HELPER_TIMEOUT
+) -> Credential | None:
+    """Credentials for REGISTRY (a host as in an image reference, e.g. docker.io), or None.
+
+    A credential helper gets at most TIMEOUT seconds (and HELPER_TIMEOUT).
+    """
+    timeout = min(timeout, HELPER_TIMEOUT)
     config_dir = docker_config_dir(env)
     origin = str(config_dir / "config.json")
     config = load_config(config_dir)
@@ -181,13 +275,13 @@ def lookup(registry: str, env: Mapping[str, str] | None = None) -> Credential | 
         for key in dict.fromkeys((registry, url)):
             helper = helpers.get(key)
             if isinstance(helper, str) and helper:
-                found = run_helper(helper, url, f"credHelpers[{key!r}] in {origin}")
+                found = run_helper(helper, url, f"credHelpers[{key!r}] in {origin}", timeout)
                 if found is not None:
                     return found
                 break
     store = config.get("credsStore")
     if isinstance(store, str) and store:
-        found = run_helper(store, url, f"credsStore in {origin}")
+        found = run_helper(store, url, f"credsStore in {origin}", timeout)
         if found is not None:
             return found
     return _from_auths(config, registry, origin)

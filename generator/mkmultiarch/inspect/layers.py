@@ -12,26 +12,64 @@ and stops reading as soon as the answer is known:
   over from the top with the link resolved (a hard link: in the same layer).
 Several candidate paths (a bare command looked up in PATH) are searched in
 one pass; the first candidate in PATH order that exists wins.
+
+Nothing here trusts a layer: decompression is done here, in bounded steps,
+and every decompressed byte is counted against the limits of one layer and of
+the command (a gzip bomb, an endless layer); a member is read in chunks up to
+a limit whatever size its header claims; the search follows links with an
+explicit stack and a cap on its steps, not by recursion.
 """
 
 from __future__ import annotations
 
+import bz2
 import io
+import lzma
 import posixpath
 import tarfile
-from collections.abc import Callable, Sequence
+import tarfile as tarfile_module
+import zlib
+from collections.abc import Callable, Generator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING, cast
 
 from mkmultiarch.errors import CannotCheckError
+from mkmultiarch.inspect.limits import (
+    MAX_LAYER_BYTES,
+    MAX_LINKS,
+    MAX_MEMBER_BYTES,
+    MAX_PATH_DIRS,
+    MAX_SEARCHES,
+    MAX_TAR_HEADER_BYTES,
+    Deadline,
+    LimitError,
+    size,
+)
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
-MAX_LINKS = 16
-DEFAULT_MAX_BYTES = 64 << 20
+DEFAULT_MAX_BYTES = MAX_MEMBER_BYTES
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+GZIP_MAGIC = b"\x1f\x8b"
+BZIP2_MAGIC = b"BZh"
+XZ_MAGIC = b"\xfd7zXZ\x00"
+_HEADER_TYPES = frozenset(
+    {
+        tarfile.GNUTYPE_LONGNAME,
+        tarfile.GNUTYPE_LONGLINK,
+        tarfile.XHDTYPE,
+        tarfile.XGLTYPE,
+        tarfile.SOLARIS_XHDTYPE,
+    }
+)
+READ_CHUNK = 1 << 16  # decompressed bytes asked for at a time
+TAR_BUFFER = 1 << 18  # tarfile's reads (and skips) in stream mode
+COMPRESSED_CHUNK = 1 << 12  # compressed bytes read at a time (a layer is read only as needed)
 
 BlobOpener = Callable[[str], AbstractContextManager[IO[bytes]]]
 
@@ -58,6 +96,65 @@ class FoundFile:
 @dataclass(frozen=True)
 class Missing:
     reason: str  # e.g. "not in any layer", "deleted by a whiteout in layer 3"
+    limit_hit: bool = False  # the search gave up at a limit (a link loop): not an answer
+
+
+class _Gunzip(io.RawIOBase):
+    """A gzip stream (several members too) decompressed in bounded steps."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self._source = source
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._input = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        while True:
+            if not self._input:
+                if self._inflate.eof:
+                    self._input = self._inflate.unused_data or self._source.read(COMPRESSED_CHUNK)
+                    if not self._input:
+                        return 0
+                    self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                else:
+                    self._input = self._source.read(COMPRESSED_CHUNK)
+                    if not self._input:
+                        raise EOFError("the gzip stream ends early")
+            out = self._inflate.decompress(self._input, len(view))
+            self._input = b"" if self._inflate.eof else self._inflate.unconsumed_tail
+            if out:
+                view[: len(out)] = out
+                return len(out)
+
+
+class _Counted(io.RawIOBase):
+    """A decompressed layer whose bytes count against the limits, and the deadline checked."""
+
+    def __init__(self, source: IO[bytes], layer: Layer, deadline: Deadline) -> None:
+        self._source = source
+        self._layer = layer
+        self._deadline = deadline
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        self._deadline.check(f"reading layer {self._layer.digest}")
+        data = self._source.read(len(view))
+        self.count += len(data)
+        if self.count > MAX_LAYER_BYTES:
+            raise LimitError(
+                f"layer {self._layer.digest} decompresses to more than "
+                f"{size(MAX_LAYER_BYTES)}; the limit per layer was hit"
+            )
+        self._deadline.count_layer_bytes(len(data))
+        view[: len(data)] = data
+        return len(data)
 
 
 def _clean(name: str) -> str:
@@ -115,13 +212,61 @@ def _decide(candidates: Sequence[str], outcomes: dict[str, _Outcome], all_seen: 
     return True
 
 
-def _open_tar(stream: IO[bytes], layer: Layer) -> tarfile.TarFile:
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A tar header whose own data (pax headers, GNU long names) is read only when small.
+
+    tarfile reads that data whole, by the size the header claims; a header
+    claiming 8 GiB would be an 8 GiB allocation. GNU sparse members, whose
+    maps tarfile also reads whole, are not read at all (container layers do
+    not hold them).
+    """
+
+    def _proc_member(self, tarfile: tarfile_module.TarFile) -> tarfile_module.TarInfo:
+        if self.type == tarfile_module.GNUTYPE_SPARSE:
+            raise LayerError(f"{self.name}: a GNU sparse member; it cannot be read here")
+        if self.type in _HEADER_TYPES and self.size > MAX_TAR_HEADER_BYTES:
+            raise LimitError(
+                f"a tar header claims {size(self.size)} of header data (pax or long name); "
+                f"more than {size(MAX_TAR_HEADER_BYTES)}: the limit on tar headers was hit"
+            )
+        return super()._proc_member(tarfile)  # type: ignore[misc,no-any-return]
+
+
+def _open_tar(stream: io.BufferedReader, layer: Layer, deadline: Deadline) -> tarfile.TarFile:
+    """The layer as a tar in stream mode, decompressed here (bounded), counted by _Counted."""
     if "zstd" in layer.media_type:
         raise LayerError(f"layer {layer.digest} is zstd-compressed; it cannot be read here")
+    head = stream.peek(6)[:6]
+    if head.startswith(ZSTD_MAGIC):
+        raise LayerError(f"layer {layer.digest} is zstd-compressed; it cannot be read here")
+    # The readers made here are not closed here: the blob's stream is, when the search
+    # leaves the layer, and they hold nothing else.
+    plain: IO[bytes] = stream
+    if head.startswith(GZIP_MAGIC):
+        plain = io.BufferedReader(_Gunzip(stream), buffer_size=READ_CHUNK)
+    elif head.startswith(BZIP2_MAGIC):
+        plain = bz2.BZ2File(stream)
+    elif head.startswith(XZ_MAGIC):
+        plain = lzma.LZMAFile(stream)  # noqa: SIM115
+    counted = io.BufferedReader(_Counted(plain, layer, deadline), buffer_size=READ_CHUNK)
     try:
-        return tarfile.open(fileobj=stream, mode="r|*")
+        return tarfile.open(fileobj=counted, mode="r|", bufsize=TAR_BUFFER, tarinfo=_BoundedTarInfo)
     except tarfile.TarError:
         raise LayerError(f"layer {layer.digest} is not a tar (plain, gzip, bzip2 or xz)") from None
+
+
+def _read_member(reader: IO[bytes], max_bytes: int, deadline: Deadline, path: str) -> bytes:
+    """At most MAX_BYTES of a member, in chunks: never a buffer of the size its header claims."""
+    chunks: list[bytes] = []
+    left = max_bytes
+    while left > 0:
+        deadline.check(f"reading {path}")
+        chunk = reader.read(min(READ_CHUNK, left))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _scan_layer(
@@ -130,6 +275,7 @@ def _scan_layer(
     candidates: Sequence[str],
     outcomes: dict[str, _Outcome],
     max_bytes: int,
+    deadline: Deadline,
 ) -> None:
     """Read one layer's members, settling candidates; stop early when the answer is known."""
     watch: dict[str, _Watch] = {}
@@ -145,14 +291,17 @@ def _scan_layer(
             watch.setdefault(name, _Watch()).roles.append((candidate, role))
     opaque: set[str] = set()
 
-    for member in tar:
+    while (member := tar.next()) is not None:
+        # Stream mode keeps every member read: a layer of millions of tiny members
+        # would fill memory with them. Nothing here looks back, so drop them.
+        tar.members.clear()  # type: ignore[attr-defined]
         hits = watch.get(_clean(member.name))
         if hits is None:
             continue
         for candidate, role in hits.roles:
             if candidate in outcomes:
                 continue
-            outcome = _member_outcome(tar, member, index, candidate, role, max_bytes)
+            outcome = _member_outcome(tar, member, index, candidate, role, max_bytes, deadline)
             if role == "opaque":
                 opaque.add(candidate)
             elif outcome is not None:
@@ -171,6 +320,7 @@ def _member_outcome(
     candidate: str,
     role: str,
     max_bytes: int,
+    deadline: Deadline,
 ) -> _Outcome | None:
     path = "/" + candidate
     if role == "whiteout":
@@ -193,10 +343,14 @@ def _member_outcome(
         return _Link(_clean(member.linkname), f"{path} => /{_clean(member.linkname)}", True, index)
     if member.isfile():
         reader = tar.extractfile(member)
-        data = reader.read(max_bytes) if reader is not None else b""
+        data = _read_member(reader, max_bytes, deadline, path) if reader is not None else b""
         return _Found(FoundFile(path, index, data, member.size))
     kind = "a directory" if member.isdir() else "not a regular file"
     return _Gone(f"{path} is {kind} in layer {index}")
+
+
+_Request = tuple[list[str], int, tuple[str, ...]]  # candidates, top layer, links so far
+_Search = Generator[_Request, "FoundFile | Missing", "FoundFile | Missing"]
 
 
 def _search(
@@ -206,20 +360,25 @@ def _search(
     top: int,
     max_bytes: int,
     links: tuple[str, ...],
-) -> FoundFile | Missing:
+    deadline: Deadline,
+) -> _Search:
+    """One search of the layer stack; a further search (a link) is yielded to _run, not recursed."""
     outcomes: dict[str, _Outcome] = {}
     for index in range(top, -1, -1):
         if _decide(candidates, outcomes, all_seen=False):
             break
         layer = layers[index]
-        with open_blob(layer.digest) as stream:
-            head = stream.peek(4)[:4] if isinstance(stream, io.BufferedReader) else b""
-            if head == ZSTD_MAGIC:
-                raise LayerError(f"layer {layer.digest} is zstd-compressed; it cannot be read here")
+        deadline.check(f"reading layer {layer.digest}")
+        with open_blob(layer.digest) as blob:
+            stream: io.BufferedReader = (
+                blob
+                if isinstance(blob, io.BufferedReader)
+                else io.BufferedReader(cast(io.RawIOBase, blob))
+            )
             try:
-                with _open_tar(stream, layer) as tar:
-                    _scan_layer(tar, index, candidates, outcomes, max_bytes)
-            except (tarfile.TarError, EOFError, OSError) as error:
+                with _open_tar(stream, layer, deadline) as tar:
+                    _scan_layer(tar, index, candidates, outcomes, max_bytes, deadline)
+            except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as error:
                 raise LayerError(f"layer {layer.digest}: broken tar ({error})") from None
 
     reasons: list[str] = []
@@ -233,21 +392,61 @@ def _search(
             reasons.append(outcome.reason if single else f"/{candidate}: {outcome.reason}")
             continue
         if len(links) >= MAX_LINKS:
-            return Missing(f"more than {MAX_LINKS} links to follow from /{candidate}")
+            return Missing(
+                f"more than {MAX_LINKS} links to follow from /{candidate} (a link loop?); "
+                "the limit on links was hit",
+                limit_hit=True,
+            )
         start = outcome.layer if outcome.same_layer else len(layers) - 1
         followed = (*links, outcome.note)
-        result = _search(layers, open_blob, [outcome.path], start, max_bytes, followed)
-        if isinstance(result, FoundFile):
+        result = yield ([outcome.path], start, followed)
+        if isinstance(result, FoundFile) or result.limit_hit:
             return result
         reasons.append(f"/{candidate}: {outcome.note}: {result.reason}")
-        rest = candidates[position + 1 :]
+        rest = list(candidates[position + 1 :])
         if rest:  # the scan may have stopped before settling them: search them again
-            result = _search(layers, open_blob, rest, top, max_bytes, links)
-            if isinstance(result, FoundFile):
+            result = yield (rest, top, links)
+            if isinstance(result, FoundFile) or result.limit_hit:
                 return result
             reasons.append(result.reason)
         break
     return Missing("; ".join(reasons))
+
+
+def _run(
+    layers: Sequence[Layer],
+    open_blob: BlobOpener,
+    candidates: list[str],
+    max_bytes: int,
+    deadline: Deadline,
+) -> FoundFile | Missing:
+    """Drive _search with an explicit stack: no recursion, and at most MAX_SEARCHES searches."""
+
+    def start(request: _Request) -> _Search:
+        paths, top, links = request
+        return _search(layers, open_blob, paths, top, max_bytes, links, deadline)
+
+    stack = [start((candidates, len(layers) - 1, ()))]
+    searches = 1
+    answer: FoundFile | Missing | None = None
+    while stack:
+        try:
+            request = stack[-1].send(answer) if answer is not None else next(stack[-1])
+        except StopIteration as done:
+            stack.pop()
+            answer = done.value
+            continue
+        searches += 1
+        if searches > MAX_SEARCHES:
+            return Missing(
+                f"more than {MAX_SEARCHES} searches of the layers (links and PATH entries); "
+                "the limit on searches was hit",
+                limit_hit=True,
+            )
+        stack.append(start(request))
+        answer = None
+    assert answer is not None
+    return answer
 
 
 def find_file(
@@ -256,14 +455,26 @@ def find_file(
     paths: Sequence[str],
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    deadline: Deadline | None = None,
 ) -> FoundFile | Missing:
-    """Find the first of PATHS (absolute, in priority order) in the merged layers."""
+    """Find the first of PATHS (absolute, in priority order) in the merged layers.
+
+    Raises LimitError when a layer decompresses to more than its limit, or
+    the command's layer budget or DEADLINE runs out.
+    """
     if not layers:
         return Missing("the image has no layers")
     candidates = list(dict.fromkeys(_clean(path) for path in paths if _clean(path)))
     if not candidates:
         return Missing("no path to look for")
-    return _search(layers, open_blob, candidates, len(layers) - 1, max_bytes, ())
+    if len(candidates) > MAX_PATH_DIRS:
+        return Missing(
+            f"{len(candidates)} places to look for it (PATH); more than {MAX_PATH_DIRS}: "
+            "the limit on PATH entries was hit",
+            limit_hit=True,
+        )
+    clock = deadline if deadline is not None else Deadline()
+    return _run(layers, open_blob, candidates, max_bytes, clock)
 
 
 def command_candidates(command: str, env: Sequence[str], workdir: str) -> list[str]:

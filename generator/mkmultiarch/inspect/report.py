@@ -1,4 +1,9 @@
-"""Show a VerifyResult: a plain-text table for people, JSON for scripts."""
+"""Show a VerifyResult: a plain-text table for people, JSON for scripts.
+
+Every string of the text output goes through printable(): names, platforms
+and messages come from a registry or a docker client, and a control
+character in them is shown, not obeyed (text.py). JSON escapes them itself.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,15 @@ from collections.abc import Sequence
 
 from mkmultiarch.errors import MkmultiarchError
 from mkmultiarch.inspect.checks import LABELS, Check, CheckOutcome
+from mkmultiarch.inspect.text import printable
 from mkmultiarch.inspect.verify.results import VerifyResult
 
 HEADERS = ("PLATFORM", "CONFIG", "ENTRYPOINT", "BINARY", "RESULT")
 
 
 def table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
-    """Left-aligned columns, two spaces apart, no trailing blanks."""
+    """Left-aligned columns, two spaces apart, no trailing blanks; every cell made printable."""
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         (
@@ -37,6 +44,7 @@ def render_text(result: VerifyResult) -> str:
     else:
         lines.append("expected  nothing given (use --arch or --config)")
     lines.append(f"auth      {result.auth}")
+    lines = [printable(line) for line in lines]
     lines.append("")
 
     rows: list[tuple[str, ...]] = [HEADERS]
@@ -77,11 +85,12 @@ def render_text(result: VerifyResult) -> str:
     problems = result.problems
     warnings = result.findings(CheckOutcome.WARNING)
     platforms = len(result.present)
+    image = printable(result.image)
     if problems:
-        lines.append(f"FAILED: {len(problems)} problem(s) in {result.image}")
+        lines.append(f"FAILED: {len(problems)} problem(s) in {image}")
     else:
         extra = f", {len(warnings)} warning(s)" if warnings else ""
-        lines.append(f"OK: {result.image} is a manifest list of {platforms} platform(s){extra}")
+        lines.append(f"OK: {image} is a manifest list of {platforms} platform(s){extra}")
     return "\n".join(lines)
 
 
@@ -98,13 +107,13 @@ def render_error_json(image: str, error: MkmultiarchError) -> str:
 def render_checks(checks: Sequence[Check]) -> str:
     """`doctor` output: status, name, detail; the fix on the next line, under the detail."""
     rows = [(LABELS[check.status], check.name, check.message) for check in checks]
-    widths = [max(len(row[i]) for row in rows) for i in range(2)] if rows else [0, 0]
+    widths = [max(len(printable(row[i])) for row in rows) for i in range(2)] if rows else [0, 0]
     indent = " " * (widths[0] + widths[1] + 4)
     lines: list[str] = []
     for check, line in zip(checks, table(rows) if rows else [], strict=True):
         lines.append(line)
         if check.fix and check.status is not CheckOutcome.OK:
-            lines.append(f"{indent}fix: {check.fix}")
+            lines.append(f"{indent}fix: {printable(check.fix)}")
     failures = sum(check.status is CheckOutcome.FAIL for check in checks)
     warnings = sum(check.status is CheckOutcome.WARNING for check in checks)
     lines.append("")

@@ -10,6 +10,7 @@ from mkmultiarch.inspect.checks import Check
 from mkmultiarch.inspect.doctor.docker import Runner, check_docker, run_command
 from mkmultiarch.inspect.doctor.qemu import BINFMT_DIR, check_qemu, host_arch
 from mkmultiarch.inspect.doctor.registry_access import check_registry
+from mkmultiarch.inspect.limits import Deadline
 
 
 def run(
@@ -22,10 +23,11 @@ def run(
     binfmt_dir: Path = BINFMT_DIR,
     machine: str | None = None,
     runner: Runner = run_command,
+    deadline: Deadline | None = None,
 ) -> list[Check]:
     """Every check, in the order a build needs them, for a project's arches and registry."""
     environ = os.environ if env is None else env
     checks = check_docker(docker, environ, runner)
     checks += check_qemu(arches, language, host=host_arch(machine), binfmt_dir=binfmt_dir)
-    checks += check_registry(registry, environ)
+    checks += check_registry(registry, environ, deadline)
     return checks

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from mkmultiarch.inspect import credentials
 from mkmultiarch.inspect.checks import Check, CheckOutcome
+from mkmultiarch.inspect.limits import Deadline, LimitError
 from mkmultiarch.inspect.registry import AuthError, RegistryClient, RegistryError, UnreachableError
 
 REGISTRY_TIMEOUT = 10.0
@@ -30,16 +31,24 @@ class _Probe:
     tried: list[str] = field(default_factory=list)
 
 
-def _probe_registry(registry: str, credential: credentials.Credential | None) -> _Probe:
+def _probe_registry(
+    registry: str, credential: credentials.Credential | None, deadline: Deadline
+) -> _Probe:
     """Ping /v2/ over HTTPS, then plain HTTP; the first scheme that answers wins."""
     probe = _Probe()
     for insecure in (False, True):
         scheme = "http" if insecure else "https"
         with RegistryClient(
-            registry, insecure=insecure, credentials=lambda: credential, timeout=REGISTRY_TIMEOUT
+            registry,
+            insecure=insecure,
+            credentials=lambda: credential,
+            timeout=REGISTRY_TIMEOUT,
+            deadline=deadline,
         ) as client:
             try:
                 client.ping()
+            except LimitError:
+                raise
             except UnreachableError as error:
                 probe.tried.append(str(error))
                 continue
@@ -55,16 +64,23 @@ def _probe_registry(registry: str, credential: credentials.Credential | None) ->
     return probe
 
 
-def check_registry(registry: str, env: Mapping[str, str]) -> list[Check]:
-    """Is the registry reachable (HTTPS, else plain HTTP), and are there working credentials?"""
+def check_registry(
+    registry: str, env: Mapping[str, str], deadline: Deadline | None = None
+) -> list[Check]:
+    """Is the registry reachable (HTTPS, else plain HTTP), and are there working credentials?
+
+    Raises LimitError when DEADLINE (the whole command's) runs out or the
+    registry's answers break a limit (limits.py).
+    """
+    clock = deadline if deadline is not None else Deadline()
     credential: credentials.Credential | None = None
     credential_error = ""
     try:
-        credential = credentials.lookup(registry, env)
+        credential = credentials.lookup(registry, env, timeout=clock.remaining())
     except credentials.CredentialsError as error:
         credential_error = str(error)
 
-    probe = _probe_registry(registry, credential)
+    probe = _probe_registry(registry, credential, clock)
     label = f"registry {registry}"
     login = f"docker login {registry}"
     name = f"credentials {registry}"

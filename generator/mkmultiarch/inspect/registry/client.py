@@ -19,6 +19,13 @@ from typing import IO, Any
 import httpx
 
 from mkmultiarch.inspect.imageref import registry_api_host
+from mkmultiarch.inspect.limits import (
+    MAX_CONFIG_BYTES,
+    MAX_ERROR_BYTES,
+    MAX_MANIFEST_BYTES,
+    Deadline,
+    LimitError,
+)
 from mkmultiarch.inspect.registry.auth import Authenticator, CredentialProvider
 from mkmultiarch.inspect.registry.challenge import parse_www_authenticate
 from mkmultiarch.inspect.registry.transport import (
@@ -29,6 +36,7 @@ from mkmultiarch.inspect.registry.transport import (
     UnreachableError,
     connect,
     failure_reason,
+    read_capped,
 )
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -46,9 +54,6 @@ MEDIA_TYPE_NAMES = {
     OCI_MANIFEST: "OCI image manifest",
     DOCKER_MANIFEST: "Docker image manifest",
 }
-
-MAX_MANIFEST_BYTES = 4 << 20
-MAX_CONFIG_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -76,19 +81,27 @@ def _media_type(data: dict[str, Any], content_type: str) -> str:
     return content_type or "unknown"
 
 
-def _error_detail(response: httpx.Response) -> str:
+def _json(body: bytes) -> Any:
+    """BODY parsed as JSON; ValueError for anything else (nesting too deep included)."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _error_detail(body: bytes) -> str:
     """The registry's own error text ({"errors": [{"code", "message"}]}), if any."""
     try:
-        errors = response.json().get("errors")
+        errors = _json(body).get("errors")
         parts = [f"{error.get('code', '?')}: {error.get('message', '')}" for error in errors]
     except (ValueError, AttributeError, TypeError):
         return ""
     return "; ".join(parts)[:200]
 
 
-def _error_codes(response: httpx.Response) -> set[str]:
+def _error_codes(body: bytes) -> set[str]:
     try:
-        return {str(error.get("code")) for error in response.json().get("errors")}
+        return {str(error.get("code")) for error in _json(body).get("errors")}
     except (ValueError, AttributeError, TypeError):
         return set()
 
@@ -103,14 +116,19 @@ class RegistryClient:
         insecure: bool = False,
         credentials: CredentialProvider | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        deadline: Deadline | None = None,
     ) -> None:
         self.registry = registry
         self.host = registry_api_host(registry)
         self.insecure = insecure
         self.base_url = f"{'http' if insecure else 'https'}://{self.host}"
         self.timeout = timeout
+        # The whole command's deadline and layer budget (shared with layers.py).
+        self.deadline = deadline if deadline is not None else Deadline()
         self._http = connect(self.host, insecure=insecure, timeout=timeout)
-        self._auth = Authenticator(registry, self._http, credentials, timeout)
+        self._auth = Authenticator(
+            registry, self._http, credentials, timeout, self.deadline, insecure=insecure
+        )
 
     @property
     def auth_method(self) -> str:
@@ -133,10 +151,13 @@ class RegistryClient:
 
     # -- requests ----------------------------------------------------------------------
 
-    def _send(self, request: httpx.Request) -> httpx.Response:
+    def _send(self, request: httpx.Request, what: str) -> httpx.Response:
+        self.deadline.check(f"asking for {what}")
         try:
             return self._http.send(request, stream=True)
         except httpx.HTTPError as error:
+            if self.deadline.expired:
+                raise self.deadline.error(f"asking for {what}") from None
             where = f"{request.url.scheme}://{request.url.netloc.decode()}"
             reason = failure_reason(error, where, self.timeout)
             raise UnreachableError(reason) from None
@@ -148,7 +169,10 @@ class RegistryClient:
             headers = {"Accept": accept} if accept else {}
             if self._auth.header:
                 headers["Authorization"] = self._auth.header
-            response = self._send(self._http.build_request("GET", url, headers=headers))
+            timeout = self.deadline.per_request(self.timeout)
+            limits = httpx.Timeout(timeout, connect=min(timeout, 10))
+            request = self._http.build_request("GET", url, headers=headers, timeout=limits)
+            response = self._send(request, what)
             if response.status_code != 401:
                 return response
             challenges = parse_www_authenticate(
@@ -160,35 +184,28 @@ class RegistryClient:
         raise self._auth.rejected(what)
 
     def _read(self, response: httpx.Response, limit: int, what: str) -> bytes:
-        """The body of a streamed response, at most LIMIT bytes; closes it."""
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise RegistryError(f"{what} is larger than {limit >> 20} MiB; not reading it")
-                chunks.append(chunk)
-        except httpx.HTTPError as error:
-            raise RegistryError(failure_reason(error, self.host, self.timeout)) from None
-        finally:
-            response.close()
-        return b"".join(chunks)
+        """The body of a streamed response, at most LIMIT bytes, before the deadline; closes it."""
+        return read_capped(response, limit, what, self.deadline, self.host, self.timeout)
 
     def _check(self, response: httpx.Response, what: str, missing: str = "not found") -> None:
-        """Raise for a non-2xx answer, with the registry's own error text."""
+        """Raise for a non-2xx answer, with the registry's own error text (read up to a limit)."""
         if response.status_code < 300:
             return
         try:
-            response.read()
-        except httpx.HTTPError:
-            pass
-        finally:
-            response.close()
-        detail = _error_detail(response)
-        suffix = f" ({detail})" if detail else ""
+            body = read_capped(
+                response, MAX_ERROR_BYTES, f"the error body for {what}", self.deadline, "", 0
+            )
+            suffix = ""
+        except LimitError as error:
+            if self.deadline.expired:
+                raise
+            body, suffix = b"", f" ({error})"
+        except RegistryError:
+            body, suffix = b"", ""
+        detail = _error_detail(body)
+        suffix = f" ({detail})" if detail else suffix
         if response.status_code == 404:
-            if "NAME_UNKNOWN" in _error_codes(response):
+            if "NAME_UNKNOWN" in _error_codes(body):
                 repository = what.split(":")[0].split("@")[0]
                 raise NotFoundError(f"repository not found: {self.registry}/{repository}{suffix}")
             raise NotFoundError(f"{missing}: {self.registry}/{what}{suffix}")
@@ -223,7 +240,7 @@ class RegistryClient:
         if sep == "@" and reference.startswith("sha256:") and reference != digest:
             raise RegistryError(f"{what}: the registry answered a manifest with digest {digest}")
         try:
-            data = json.loads(body)
+            data = _json(body)
         except ValueError:
             raise RegistryError(f"{what}: the manifest is not JSON") from None
         if not isinstance(data, dict):
@@ -258,6 +275,7 @@ class RegistryClient:
         )
         try:
             self._check(response, what, "blob not found")
-            yield io.BufferedReader(ResponseStream(response, what), buffer_size=1 << 16)
+            stream = ResponseStream(response, what, self.deadline)
+            yield io.BufferedReader(stream, buffer_size=1 << 16)
         finally:
             response.close()

@@ -19,6 +19,7 @@ import httpx
 
 from mkmultiarch import __version__
 from mkmultiarch.errors import CannotCheckError
+from mkmultiarch.inspect.limits import Deadline, LimitError, size
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -83,13 +84,45 @@ def failure_reason(error: httpx.HTTPError, where: str, timeout: float) -> str:
     return f"talking to {where} failed ({type(error).__name__}: {text})"
 
 
-class ResponseStream(io.RawIOBase):
-    """A streamed httpx response body as a file, for tarfile's stream mode."""
+def read_capped(
+    response: httpx.Response,
+    limit: int,
+    what: str,
+    deadline: Deadline,
+    where: str,
+    timeout: float,
+) -> bytes:
+    """The body of a streamed response, at most LIMIT bytes, before the deadline; closes it.
 
-    def __init__(self, response: httpx.Response, describe: str) -> None:
+    The deadline is checked on every chunk: a server trickling its body one
+    byte at a time is stopped by it, not only by the socket's read timeout.
+    """
+    chunks: list[bytes] = []
+    count = 0
+    try:
+        for chunk in response.iter_bytes():
+            count += len(chunk)
+            if count > limit:
+                raise LimitError(f"{what} is larger than {size(limit)}; not reading it")
+            deadline.check(f"reading {what}")
+            chunks.append(chunk)
+    except httpx.HTTPError as error:
+        if deadline.expired:
+            raise deadline.error(f"reading {what}") from None
+        raise RegistryError(failure_reason(error, where, timeout)) from None
+    finally:
+        response.close()
+    return b"".join(chunks)
+
+
+class ResponseStream(io.RawIOBase):
+    """A streamed httpx response body as a file, for tarfile's stream mode; checks the deadline."""
+
+    def __init__(self, response: httpx.Response, describe: str, deadline: Deadline) -> None:
         self._chunks = response.iter_bytes()
         self._pending = b""
         self._describe = describe
+        self._deadline = deadline
 
     def readable(self) -> bool:
         return True
@@ -97,11 +130,13 @@ class ResponseStream(io.RawIOBase):
     def readinto(self, buffer: WriteableBuffer) -> int:
         view = memoryview(buffer).cast("B")
         while not self._pending:
+            self._deadline.check(f"reading {self._describe}")
             try:
                 self._pending = next(self._chunks)
             except StopIteration:
                 return 0
             except httpx.HTTPError as error:
+                self._deadline.check(f"reading {self._describe}")
                 raise RegistryError(f"reading {self._describe}: {type(error).__name__}") from None
         size = min(len(view), len(self._pending))
         view[:size] = self._pending[:size]

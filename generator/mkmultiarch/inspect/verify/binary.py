@@ -15,7 +15,15 @@ from typing import IO, Any
 
 from mkmultiarch.inspect.checks import CheckOutcome
 from mkmultiarch.inspect.elf import BinaryArch, NotElfError, identify
-from mkmultiarch.inspect.layers import FoundFile, Layer, LayerError, command_candidates, find_file
+from mkmultiarch.inspect.layers import (
+    FoundFile,
+    Layer,
+    LayerError,
+    Missing,
+    command_candidates,
+    find_file,
+)
+from mkmultiarch.inspect.limits import MAX_LAYERS, LimitError
 from mkmultiarch.inspect.platforms import Platform
 from mkmultiarch.inspect.registry import Manifest, NotFoundError, RegistryClient
 from mkmultiarch.inspect.verify.results import EntryResult
@@ -114,6 +122,11 @@ def check_binary(
         for layer in manifest.data.get("layers") or []
         if isinstance(layer, dict)
     ]
+    if len(layers) > MAX_LAYERS:
+        raise LimitError(
+            f"{repository}@{manifest.digest} has {len(layers)} layers; more than {MAX_LAYERS}: "
+            "the limit on layers per image was hit"
+        )
 
     def open_blob(digest: str) -> AbstractContextManager[IO[bytes]]:
         return client.open_blob(repository, digest)
@@ -122,13 +135,16 @@ def check_binary(
     found: FoundFile | None = None
     for _hop in range(2):  # the entrypoint, then the interpreter of a script
         try:
-            result = find_file(layers, open_blob, command_candidates(command, env, workdir))
+            candidates = command_candidates(command, env, workdir)
+            result = find_file(layers, open_blob, candidates, deadline=client.deadline)
         except LayerError as error:
             entry.add("binary", CheckOutcome.WARNING, f"{label}: not checked: {error}")
             return
         except NotFoundError as error:
             entry.add("binary", CheckOutcome.FAIL, f"{label}: a layer is missing: {error}")
             return
+        if isinstance(result, Missing) and result.limit_hit:
+            raise LimitError(f"{label}: {result.reason}")
         if not isinstance(result, FoundFile):
             entry.add("binary", CheckOutcome.FAIL, f"{label} is not in the image ({result.reason})")
             return

@@ -9,7 +9,8 @@ For every platform entry of the list:
 Attestation entries (`unknown/unknown`) are listed but are not platforms.
 
 `verify()` only reads; it returns a VerifyResult and raises RegistryError
-when the tag cannot be checked at all (unreachable, 401, not found).
+when the tag cannot be checked at all (unreachable, 401, not found), and
+LimitError when a limit against a hostile registry was hit (limits.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from mkmultiarch.arches import Arch
 from mkmultiarch.inspect.checks import CheckOutcome
 from mkmultiarch.inspect.imageref import ImageRef
+from mkmultiarch.inspect.limits import MAX_INDEX_ENTRIES, LimitError
 from mkmultiarch.inspect.platforms import Platform
 from mkmultiarch.inspect.registry import (
     IMAGE_TYPES,
@@ -58,7 +60,7 @@ def _check_image(
     except NotFoundError:
         entry.add("config", CheckOutcome.FAIL, f"the image config {digest} is not in the registry")
         return None
-    except ValueError:
+    except (ValueError, RecursionError):
         entry.add("config", CheckOutcome.FAIL, f"the image config {digest} is not JSON")
         return None
     if not isinstance(config, dict):
@@ -164,7 +166,13 @@ def verify(
             f"({result.media_type_name}); push a list of per-arch images (make docker-push)",
         )
     else:
-        descriptors = [d for d in top.data.get("manifests") or [] if isinstance(d, dict)]
+        listed = top.data.get("manifests") or []
+        if isinstance(listed, list) and len(listed) > MAX_INDEX_ENTRIES:
+            raise LimitError(
+                f"{ref} lists {len(listed)} entries; more than {MAX_INDEX_ENTRIES}: "
+                "the limit on index entries was hit"
+            )
+        descriptors = [d for d in listed if isinstance(d, dict)] if isinstance(listed, list) else []
         for descriptor in descriptors:
             raw_platform = descriptor.get("platform")
             claimed = Platform.from_json(raw_platform)
