@@ -22,7 +22,14 @@ from tests.support.cli import refusal, run_cli
 
 CONFIG = "image: org/app\narches: [amd64, arm/v7]\n"
 CHANGED_CONFIG = "image: org/other\narches: [amd64, arm64, riscv64]\nci: [github]\n"
-RENDERED = ["Dockerfile", "Makefile", "mk/common.mk", "mk/engine-docker.mk", "mk/engine-podman.mk"]
+RENDERED = [
+    "Dockerfile",
+    "Makefile",
+    "mk/common.mk",
+    "mk/engine-docker.mk",
+    "mk/engine-podman.mk",
+    "mk/guard.mk",
+]
 
 
 def tree(root: Path) -> dict[str, bytes | str]:
@@ -149,10 +156,10 @@ def test_init_force_replaces_a_regular_file_atomically(tmp_path: Path) -> None:
 
 
 def test_a_directory_where_a_file_goes_writes_nothing(project: Path) -> None:
-    (project / "mk" / "engine-podman.mk").mkdir(parents=True)  # sorts last: the rest came first
+    (project / "mk" / "guard.mk").mkdir(parents=True)  # sorts last: the rest came first
     before = tree(project)
     line = refusal(render_cli(project, "--force"))
-    assert "mk/engine-podman.mk: not a regular file" in line
+    assert "mk/guard.mk: not a regular file" in line
     assert tree(project) == before and leftovers(project) == []
 
 
