@@ -754,3 +754,22 @@ def test_gitlab_never_moves_latest_outside_a_pushed_tag_pipeline(
     for source, tag in (("web", "v1.3.0"), ("schedule", "v1.3.0"), ("push", "")):
         moved, said = decide_on_gitlab(project, data, workdir, tag, source=source)
         assert moved is False and said == "latest stays: not a pipeline for a pushed tag"
+
+
+def test_gitlab_scripts_pass_shellcheck_as_posix_sh(rendered: tuple[dict[str, Any], Path]) -> None:
+    """docker:27 (alpine) runs the job scripts in ash: every entry must be POSIX sh."""
+    _, project = rendered
+    pipeline = load(project / GITLAB)
+    for name, job in pipeline.items():
+        if name in GITLAB_KEYWORDS:
+            continue
+        for key in ("before_script", "script"):
+            for entry in job.get(key, []):
+                result = subprocess.run(
+                    [tool("shellcheck"), "--shell=sh", "-"],
+                    input=entry,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                assert result.returncode == 0, (name, entry, result.stdout)
