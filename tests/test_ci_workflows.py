@@ -18,12 +18,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
 
 from mkmultiarch.arches import Arch
+from tests.support.git import git
 from tests.support.makeplan import plan
 from tests.support.rendering import CONFIGS, render_into
 
@@ -60,6 +62,19 @@ ALL_CI = {**{name: CONFIGS[name] for name in CI_CONFIGS}, **SHAPES}
 # The arches a runner runs without QEMU (an amd64 machine runs 386 code too).
 RUNS_NATIVELY = {"amd64": {"amd64", "386"}, "arm64": {"arm64"}}
 TOOLS = Path(sys.executable).parent  # check-jsonschema, actionlint, shellcheck
+# The GitHub conditions: what logs in and pushes (a v* tag, or the default branch pushed or run
+# by hand), what only builds (everything else), and what may move latest (a pushed tag).
+DEFAULT_BRANCH_REF = "format('refs/heads/{0}', github.event.repository.default_branch)"
+PUBLISH = (
+    "github.event_name != 'pull_request' && (startsWith(github.ref, 'refs/tags/v')"
+    f" || github.ref == {DEFAULT_BRANCH_REF})"
+)
+BUILD_ONLY = (
+    "github.event_name == 'pull_request' || (!startsWith(github.ref, 'refs/tags/v')"
+    f" && github.ref != {DEFAULT_BRANCH_REF})"
+)
+PUSHED_TAG = "github.event_name == 'push' && github.ref_type == 'tag'"
+DECIDE = "Decide whether this release moves latest"
 
 
 def tool(name: str) -> str:
@@ -346,16 +361,20 @@ def test_buildx_hands_digests_to_the_merge_and_docker_does_not(
     assert all(isinstance(need, str) for need in pipeline["merge"]["needs"])
 
 
-def test_pull_requests_never_log_in_or_push(rendered: tuple[dict[str, Any], Path]) -> None:
+def test_only_a_publishing_run_logs_in_or_pushes(rendered: tuple[dict[str, Any], Path]) -> None:
+    """Every step that logs in or pushes runs only where PUBLISH holds (its job's or its own
+    `if`), and the build-only step exactly where it does not."""
     _, project = rendered
     workflow = load(project / GITHUB)
+    pushing = ("registry-login", "docker-push", "docker-manifest", "docker-verify")
     for job in workflow["jobs"].values():
-        if job.get("if") == "github.event_name != 'pull_request'":
-            continue  # the whole job is skipped for pull requests
+        guarded = job.get("if") == PUBLISH  # the whole job is skipped otherwise
         for step in job["steps"]:
             run = step.get("run", "")
-            if any(t in run for t in ("registry-login", "docker-push", "docker-manifest")):
-                assert step.get("if") == "github.event_name != 'pull_request'", step
+            if any(t in run for t in pushing) or "upload-artifact" in step.get("uses", ""):
+                assert guarded or step.get("if") == PUBLISH, step
+            if "make docker-build" in run:
+                assert step.get("if") == BUILD_ONLY, step
 
 
 def make_targets(text: str) -> set[str]:
@@ -416,14 +435,342 @@ def test_a_lone_386_stays_a_string(tmp_path: Path) -> None:
     assert load(tmp_path / GITLAB)["build:amd64-runner"]["variables"]["ARCHES"] == "386"
 
 
-def test_pre_release_tags_do_not_move_latest(tmp_path: Path) -> None:
-    render_into(tmp_path, CONFIGS["ci-emulated"])
-    latest = load(tmp_path / GITHUB)["env"]["LATEST"]
-    assert "!contains(github.ref_name, '-')" in latest, latest
-    rules = load(tmp_path / GITLAB)["workflow"]["rules"]
-    tag_rules = [r for r in rules if "CI_COMMIT_TAG" in r["if"]]
-    assert tag_rules[0] == {
-        "if": "$CI_COMMIT_TAG =~ /^v[^-]*$/",
-        "variables": {"VERSION": "$CI_COMMIT_TAG", "LATEST": "1"},
+def on_of(workflow: dict[str, Any]) -> dict[str, Any]:
+    """The `on:` mapping (PyYAML reads the bare key `on` as True)."""
+    keys: dict[Any, Any] = workflow
+    on = keys.get("on", keys.get(True))
+    assert isinstance(on, dict)
+    return on
+
+
+def evaluate(expression: str, event: str, ref: str, default_branch: str) -> bool:
+    """Evaluate a GitHub Actions condition made of what PUBLISH and BUILD_ONLY use."""
+    python = re.sub(r"!(?!=)", " not ", expression).replace("&&", " and ").replace("||", " or ")
+    github = SimpleNamespace(
+        event_name=event,
+        ref=ref,
+        ref_type="tag" if ref.startswith("refs/tags/") else "branch",
+        event=SimpleNamespace(repository=SimpleNamespace(default_branch=default_branch)),
+    )
+    names = {"github": github, "startsWith": str.startswith, "format": str.format}
+    return bool(eval(python, {"__builtins__": {}}, names))  # our own constants only
+
+
+@pytest.mark.parametrize(
+    ("event", "ref", "default_branch", "publishes"),
+    [
+        ("push", "refs/tags/v1.2.0", "main", True),
+        ("push", "refs/tags/v2.0.0-rc1", "main", True),
+        ("workflow_dispatch", "refs/tags/v1.2.0", "main", True),
+        ("push", "refs/heads/main", "main", True),
+        ("push", "refs/heads/trunk", "trunk", True),
+        ("workflow_dispatch", "refs/heads/trunk", "trunk", True),
+        ("push", "refs/heads/main", "trunk", False),
+        ("push", "refs/heads/feature", "main", False),
+        ("workflow_dispatch", "refs/heads/feature", "main", False),
+        ("workflow_dispatch", "refs/tags/release-1", "main", False),
+        ("pull_request", "refs/pull/7/merge", "main", False),
+    ],
+)
+def test_v_tags_and_the_default_branch_publish_and_the_rest_only_builds(
+    event: str, ref: str, default_branch: str, publishes: bool
+) -> None:
+    assert evaluate(PUBLISH, event, ref, default_branch) is publishes
+    assert evaluate(BUILD_ONLY, event, ref, default_branch) is not publishes
+
+
+def test_github_triggers_name_no_branch(rendered: tuple[dict[str, Any], Path]) -> None:
+    """on.push cannot know the default branch: every branch and v* tag triggers, PUBLISH picks."""
+    _, project = rendered
+    workflow = load(project / GITHUB)
+    on = on_of(workflow)
+    assert on["push"] == {"branches": ["**"], "tags": ["v*"]}
+    assert set(on) == {"push", "pull_request", "workflow_dispatch"}
+    assert "main" not in yaml.safe_dump(on)
+    assert "'main'" not in (project / GITHUB).read_text()
+    # Runs that only build give way to newer ones; publishing runs are never cancelled.
+    assert workflow["concurrency"]["cancel-in-progress"] == f"${{{{ {BUILD_ONLY} }}}}"
+
+
+def list_pushing_job(workflow: dict[str, Any], data: dict[str, Any]) -> tuple[str, str]:
+    """(job, make command) of the job that pushes the list(s)."""
+    return ("merge", "make docker-manifest") if native(data) else ("publish", "make docker-push")
+
+
+def test_only_the_decision_step_of_a_pushed_tag_sets_latest(
+    rendered: tuple[dict[str, Any], Path],
+) -> None:
+    data, project = rendered
+    workflow = load(project / GITHUB)
+    assert workflow["env"]["LATEST"] == "0"
+    where = []
+    for job_name, job in workflow["jobs"].items():
+        assert "LATEST" not in job.get("env", {}), job_name
+        for index, step in enumerate(job["steps"]):
+            assert "LATEST" not in step.get("env", {}), step
+            if "LATEST" in step.get("run", ""):
+                where.append((job_name, index, step))
+    job_name, command = list_pushing_job(workflow, data)
+    assert [(j, s["name"]) for j, _, s in where] == [(job_name, DECIDE)]
+    (_, index, step) = where[0]
+    assert step["if"] == PUSHED_TAG  # never workflow_dispatch, never a branch
+    assert 'echo LATEST=1 >>"$GITHUB_ENV"' in step["run"]
+    runs = [s.get("run") for s in workflow["jobs"][job_name]["steps"]]
+    assert index < runs.index(command)  # decided before the list(s) are pushed
+
+
+def test_github_records_the_commit_and_the_repository(
+    rendered: tuple[dict[str, Any], Path],
+) -> None:
+    _, project = rendered
+    env = load(project / GITHUB)["env"]
+    assert env["REVISION"] == "${{ github.sha }}"
+    assert env["SOURCE"] == "${{ github.server_url }}/${{ github.repository }}"
+
+
+def test_registry_login_uses_github_token_for_ghcr_and_secrets_elsewhere(
+    rendered: tuple[dict[str, Any], Path],
+) -> None:
+    data, project = rendered
+    text = (project / GITHUB).read_text()
+    workflow = load(project / GITHUB)
+    ghcr = data.get("registry", "docker.io") == "ghcr.io"
+    assert workflow["permissions"] == {"contents": "read"}
+    for name, job in workflow["jobs"].items():
+        logins = [s for s in job["steps"] if s.get("run") == "make registry-login"]
+        assert logins, name  # every job pushes something
+        for login in logins:
+            assert login["env"] == (
+                {
+                    "REGISTRY_USER": "${{ github.actor }}",
+                    "REGISTRY_PASSWORD": "${{ secrets.GITHUB_TOKEN }}",
+                }
+                if ghcr
+                else {
+                    "REGISTRY_USER": "${{ secrets.REGISTRY_USER }}",
+                    "REGISTRY_PASSWORD": "${{ secrets.REGISTRY_PASSWORD }}",
+                }
+            )
+        expected = {"contents": "read", "packages": "write"} if ghcr else None
+        assert job.get("permissions") == expected, name
+    assert ("secrets.REGISTRY_" in text) is not ghcr
+    assert ("Set these repository secrets" in text) is not ghcr
+    assert ("No secrets to set" in text) is ghcr
+
+
+def test_gitlab_rules_and_variables(rendered: tuple[dict[str, Any], Path]) -> None:
+    data, project = rendered
+    pipeline = load(project / GITLAB)
+    assert pipeline["variables"]["LATEST"] == "0"
+    assert pipeline["variables"]["REVISION"] == "$CI_COMMIT_SHA"
+    assert pipeline["variables"]["SOURCE"] == "$CI_PROJECT_URL"
+    rules = pipeline["workflow"]["rules"]
+    assert rules == [
+        {"if": "$CI_COMMIT_TAG =~ /^v/", "variables": {"VERSION": "$CI_COMMIT_TAG"}},
+        {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'},
+        {"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"},
+        {"if": '$CI_PIPELINE_SOURCE == "web"'},
+    ]
+    assert "main" not in yaml.safe_dump(pipeline["workflow"])
+    # LATEST is set in one script block only, of the job that pushes the list(s), before it
+    # pushes them.
+    job_name = "merge" if native(data) else "publish"
+    for name, job in pipeline.items():
+        if name in GITLAB_KEYWORDS:
+            continue
+        assert "LATEST" not in job.get("variables", {}), name
+        setting = [line for line in job.get("script", []) if "LATEST" in line]
+        assert not setting or name == job_name, name
+    script = pipeline[job_name]["script"]
+    (decision,) = [i for i, line in enumerate(script) if "LATEST" in line]
+    pushes = [i for i, line in enumerate(script) if re.search(r"make docker-(manifest|push)", line)]
+    assert pushes and decision < min(pushes)
+
+
+# The tags of the repository the decision scripts run in.
+TAGS = ["v1.2.0", "v1.3.0", "v1.3.1-rc1"]
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A remote with one commit per tag of TAGS, annotated and lightweight."""
+    repo = tmp_path_factory.mktemp("origin")
+    git(repo, "init", "-q", "-b", "trunk")
+    for number, tag in enumerate(TAGS):
+        (repo / "file").write_text(tag)
+        git(repo, "add", "file")
+        git(repo, "commit", "-q", "-m", tag)
+        git(repo, "tag", *(["-a", "-m", tag] if number % 2 else []), tag)
+    return repo
+
+
+def checkout(origin: Path, tag: str, destination: Path) -> Path:
+    """What a CI job starts from: a shallow clone of `tag` that knows no other tag."""
+    git(
+        destination.parent,
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        "--branch",
+        tag,
+        origin.as_uri(),
+        str(destination),
+    )
+    assert git(destination, "tag", "--list").split() == [tag]
+    return destination
+
+
+def decide_on_github(
+    project: Path, data: dict[str, Any], workdir: Path, tag: str
+) -> tuple[bool, str]:
+    """Run the GitHub decision step for a push of `tag`: (LATEST=1 written, what it printed)."""
+    workflow = load(project / GITHUB)
+    job_name, _ = list_pushing_job(workflow, data)
+    (step,) = [s for s in workflow["jobs"][job_name]["steps"] if s.get("name") == DECIDE]
+    github_env = workdir.parent / f"github-env-{tag}"
+    github_env.write_text("")
+    env = {**os.environ, "GITHUB_ENV": str(github_env), "GITHUB_REF_NAME": tag}
+    # As the runner runs `run:` with shell: bash (and stricter: pipefail too).
+    result = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    written = github_env.read_text()
+    assert written in ("", "LATEST=1\n"), written
+    return written == "LATEST=1\n", result.stdout
+
+
+def busybox_bin(directory: Path) -> Path:
+    """A directory whose sh and awk are busybox's, as in docker:27 (alpine)."""
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        pytest.skip("busybox is not installed")
+    directory.mkdir(exist_ok=True)
+    for applet in ("sh", "awk"):
+        link = directory / applet
+        if not link.exists():
+            link.symlink_to(busybox)
+    return directory
+
+
+def decide_on_gitlab(
+    project: Path, data: dict[str, Any], workdir: Path, tag: str, source: str = "push"
+) -> tuple[bool, str]:
+    """Run the GitLab decision block in busybox sh: (LATEST is 1 afterwards, what it printed)."""
+    pipeline = load(project / GITLAB)
+    job_name = "merge" if native(data) else "publish"
+    (block,) = [line for line in pipeline[job_name]["script"] if "LATEST" in line]
+    bin_dir = busybox_bin(workdir.parent / "busybox-bin")
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "LATEST": "0",
+        "CI_PIPELINE_SOURCE": source,
+        "CI_COMMIT_TAG": tag,
     }
-    assert tag_rules[1]["variables"] == {"VERSION": "$CI_COMMIT_TAG"}  # LATEST stays "0"
+    result = subprocess.run(
+        [str(bin_dir / "sh"), "-e", "-c", block + '\necho "LATEST=$LATEST"'],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    *said, last = result.stdout.splitlines()
+    assert last in ("LATEST=0", "LATEST=1"), result.stdout
+    return last == "LATEST=1", "\n".join(said)
+
+
+@pytest.fixture(
+    params=[
+        ("github", "buildx"),  # native: the merge job decides
+        ("github", "ci-emulated"),  # emulated: the publish job decides
+        ("gitlab", "buildx"),
+        ("gitlab", "ci-emulated"),
+    ],
+    ids="-".join,
+)
+def decide(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """decide(tag, origin) -> (moves latest, output), for each system's rendered script."""
+    system, config = request.param
+    data = CONFIGS[config]
+    project = tmp_path / "project"
+    render_into(project, data)
+    runner = decide_on_github if system == "github" else decide_on_gitlab
+
+    def run(tag: str, origin: Path) -> tuple[bool, str]:
+        workdir = checkout(origin, tag, tmp_path / f"checkout-{tag}")
+        return runner(project, data, workdir, tag)
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("tag", "moves"), [("v1.3.0", True), ("v1.2.0", False), ("v1.3.1-rc1", False)]
+)
+def test_decision_script_moves_latest_only_for_the_highest_release_tag(
+    decide: Any, origin: Path, tag: str, moves: bool
+) -> None:
+    """Run for real in a clone of a repository tagged v1.2.0, v1.3.0 and v1.3.1-rc1."""
+    moved, said = decide(tag, origin)
+    assert moved is moves, said
+    assert len(said.splitlines()) == 1, said  # one line saying why
+    assert said.startswith("latest moves to v1.3.0" if moves else "latest stays:"), said
+    if tag == "v1.2.0":
+        assert "v1.3.0 is" in said, said
+
+
+def test_of_two_tags_pushed_together_only_the_higher_moves_latest(
+    decide: Any, tmp_path: Path
+) -> None:
+    """Both tags exist before either job decides: whichever finishes last, latest is v1.10.0
+    (a version sort: v1.10.0 is above v1.9.0), and a later pre-release does not hold it back."""
+    repo = tmp_path / "two-tags"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    for tag in ("v1.9.0", "v1.10.0", "v1.11.0-rc1"):
+        git(repo, "commit", "-q", "--allow-empty", "-m", tag)
+        git(repo, "tag", tag)
+    assert decide("v1.9.0", repo)[0] is False
+    assert decide("v1.10.0", repo)[0] is True
+    assert decide("v1.11.0-rc1", repo)[0] is False
+
+
+def test_gitlab_never_moves_latest_outside_a_pushed_tag_pipeline(
+    origin: Path, tmp_path: Path
+) -> None:
+    """ "Run pipeline" (web) on the highest tag, or a retried job of a branch, keeps latest."""
+    data = CONFIGS["buildx"]
+    project = tmp_path / "project"
+    render_into(project, data)
+    workdir = checkout(origin, "v1.3.0", tmp_path / "checkout")
+    assert decide_on_gitlab(project, data, workdir, "v1.3.0")[0] is True
+    for source, tag in (("web", "v1.3.0"), ("schedule", "v1.3.0"), ("push", "")):
+        moved, said = decide_on_gitlab(project, data, workdir, tag, source=source)
+        assert moved is False and said == "latest stays: not a pipeline for a pushed tag"
+
+
+def test_gitlab_scripts_pass_shellcheck_as_posix_sh(rendered: tuple[dict[str, Any], Path]) -> None:
+    """docker:27 (alpine) runs the job scripts in ash: every entry must be POSIX sh."""
+    _, project = rendered
+    pipeline = load(project / GITLAB)
+    for name, job in pipeline.items():
+        if name in GITLAB_KEYWORDS:
+            continue
+        for key in ("before_script", "script"):
+            for entry in job.get(key, []):
+                result = subprocess.run(
+                    [tool("shellcheck"), "--shell=sh", "-"],
+                    input=entry,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                assert result.returncode == 0, (name, entry, result.stdout)
