@@ -22,12 +22,14 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+import zstandard
 
 from mkmultiarch.cli import DEFAULT_COMMAND_TIMEOUT
-from mkmultiarch.inspect.layers import FoundFile, Layer, Missing, find_file
+from mkmultiarch.inspect.layers import FoundFile, Layer, LayerError, Missing, find_file
 from mkmultiarch.inspect.limits import (
     DEFAULT_TIMEOUT,
     MAX_INDEX_ENTRIES,
+    MIB,
     Deadline,
     LimitError,
 )
@@ -47,6 +49,9 @@ from tests.support.hostile_registry import (
     stream,
     tar_header,
     trickle,
+    zstd_bomb,
+    zstd_skippable_frame,
+    zstd_zeros_frame,
 )
 from tests.support.images import ENTRYPOINT, REPO, platform
 from tests.support.layers import file, hardlink, sha256, symlink, tar_layer
@@ -150,6 +155,19 @@ def test_gzip_bomb_layer(hostile: HostileRegistry) -> None:
     """About 2.6 MB of gzip that decompresses to 2.5 GiB: stopped at 2 GiB per layer."""
     bomb = gzip_bomb(5 * GIB // 2)
     assert len(bomb) < 8 << 20
+    listed(hostile, [bomb])
+    ran = verify(hostile)
+    assert_limit(ran, "decompresses to more than 2 GiB", "the limit per layer was hit")
+
+
+def test_zstd_bomb_layer(hostile: HostileRegistry) -> None:
+    """About 80 KB of zstd that decompresses to 2.5 GiB, and says so up front: stopped at 2 GiB.
+
+    Its frame declares 2.5 GiB of content; under 1 GiB of address space nothing
+    of that size may be allocated.
+    """
+    bomb = zstd_bomb(5 * GIB // 2)
+    assert len(bomb) < 1 << 20
     listed(hostile, [bomb])
     ran = verify(hostile)
     assert_limit(ran, "decompresses to more than 2 GiB", "the limit per layer was hit")
@@ -309,18 +327,92 @@ def blobs_opener(blobs: dict[str, bytes]) -> Any:
     return open_blob
 
 
-@pytest.mark.parametrize("compress", ["gzip-members", "bzip2", "xz", "plain"])
+@pytest.mark.parametrize(
+    "compress", ["gzip-members", "bzip2", "xz", "plain", "zstd", "zstd-frames-skippable"]
+)
 def test_layers_decompressed_here(compress: str) -> None:
-    """Every compression tarfile read before is still read, now in bounded steps."""
+    """Every compression tarfile read before is still read, now in bounded steps; zstd too."""
     raw = tar_layer(file("usr/bin/app", b"\x7fELF-app"), compress=False)
+    zstd = zstandard.ZstdCompressor().compress
+    skip = zstd_skippable_frame(b"not content")
     packed = {
         "gzip-members": gzip.compress(raw[:700]) + gzip.compress(raw[700:]),
         "bzip2": bz2.compress(raw),
         "xz": lzma.compress(raw),
         "plain": raw,
+        "zstd": zstd(raw),
+        # It starts with a skippable frame: found by that frame's magic bytes alone.
+        "zstd-frames-skippable": skip + zstd(raw[:700]) + skip + zstd(raw[700:]) + skip,
     }[compress]
     result = find_file([Layer("sha256:l")], blobs_opener({"sha256:l": packed}), ["/usr/bin/app"])
     assert isinstance(result, FoundFile) and result.data == b"\x7fELF-app"
+
+
+def test_zstd_bomb_meets_the_layer_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A zstd bomb, the per-layer limit set to 1 MiB: stopped there, in bounded steps."""
+    monkeypatch.setattr("mkmultiarch.inspect.layers.MAX_LAYER_BYTES", 1 * MIB)
+    bomb = zstd_bomb(64 * MIB)
+    assert len(bomb) < 4096
+    opener = blobs_opener({"sha256:l": bomb})
+    with pytest.raises(LimitError, match="sha256:l decompresses to more than 1 MiB; the limit per"):
+        find_file([Layer("sha256:l")], opener, ["/app"])
+
+
+def test_zstd_layers_meet_the_command_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each zstd layer under its own limit, together over the command's: stopped there."""
+    monkeypatch.setattr("mkmultiarch.inspect.limits.MAX_RUN_LAYER_BYTES", 3 * MIB)
+    bomb = zstd_bomb(2 * MIB)
+    layers = [Layer(f"sha256:{n}") for n in range(3)]
+    opener = blobs_opener({layer.digest: bomb for layer in layers})
+    with pytest.raises(LimitError, match="more than 3 MiB of decompressed layers in all"):
+        find_file(layers, opener, ["/app"])
+
+
+def test_zstd_frame_declaring_a_terabyte() -> None:
+    """A frame's declared content size is not allocated (and a false one is corruption)."""
+    frame = zstd_zeros_frame(1 * MIB, declared=1 << 40)
+    layer = zstandard.ZstdCompressor().compress(tar_header("filler", 1 * MIB)) + frame
+    with pytest.raises(LayerError, match="zstd decompress error"):
+        find_file([Layer("sha256:l")], blobs_opener({"sha256:l": layer}), ["/app"])
+
+
+def test_zstd_frame_asking_for_a_1_gib_window() -> None:
+    """A frame's window is memory the decoder must hold: more than 128 MiB is refused."""
+    layer = b"\x28\xb5\x2f\xfd" + b"\x00\xa0" + bytes(64)  # window 2**30
+    with pytest.raises(LayerError, match="zstd decompress error: Frame requires too much memory"):
+        find_file([Layer("sha256:l")], blobs_opener({"sha256:l": layer}), ["/app"])
+
+
+def test_zstd_layer_deadline() -> None:
+    """Skippable frames only, so no decompressed byte to count: the deadline is still checked."""
+    clock = Clock()
+    deadline = Deadline(1, clock)
+    deadline.check("starting")
+
+    frames = zstd_skippable_frame(bytes(4000)) * 2000  # about 8 MB, read 4 KiB at a time
+
+    class Late(io.RawIOBase):
+        """Each read takes 10 ms (of the fake clock)."""
+
+        def __init__(self) -> None:
+            self.data = io.BytesIO(frames)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            clock.now += 0.01
+            return self.data.readinto(buffer)
+
+    late = Late()
+
+    @contextmanager
+    def open_blob(digest: str) -> Iterator[IO[bytes]]:
+        yield io.BufferedReader(late, buffer_size=4096)
+
+    with pytest.raises(LimitError, match="gave up reading layer sha256:l: the 1s limit"):
+        find_file([Layer("sha256:l")], open_blob, ["/app"], deadline=deadline)
+    assert late.data.tell() < len(frames) / 10
 
 
 def test_member_read_up_to_max_bytes_whatever_its_header_claims() -> None:

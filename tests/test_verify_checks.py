@@ -18,7 +18,7 @@ from mkmultiarch.inspect.registry import (
 from mkmultiarch.inspect.verify import VerifyResult, verify
 from tests.support.elf import fake_binary
 from tests.support.fake_registry import PASSWORD, USER, FakeRegistry, creds
-from tests.support.images import REPO, good_list, image, platform
+from tests.support.images import ENTRYPOINT, REPO, good_list, image, platform
 from tests.support.layers import file, symlink, tar_layer
 
 
@@ -250,13 +250,36 @@ def test_script_entrypoint_checks_its_interpreter(registry: FakeRegistry) -> Non
     assert result.entries[0].binary == "ELF 64-bit LSB AArch64"
 
 
-def test_zstd_layer_is_a_warning(registry: FakeRegistry) -> None:
+def test_zstd_layers_are_read(registry: FakeRegistry) -> None:
+    """BuildKit's compression=zstd: the entrypoint's ELF header is read from a zstd layer."""
     zstd = "application/vnd.oci.image.layer.v1.tar+zstd"
-    entry = image(registry, "amd64", layer_type=zstd)
+    layers = [
+        tar_layer(file("etc/passwd", b"root:x:0:0\n"), compress="zstd"),
+        tar_layer(file("usr/local/bin/app", fake_binary("arm64")), compress="zstd"),
+    ]
+    entry = registry.put_image(
+        REPO, None, layers=layers, architecture="arm64", config=ENTRYPOINT, layer_type=zstd
+    )
+    registry.put_index(REPO, "z", [(entry, platform("arm64"))])
+    result = check(registry, "z", arches=["arm64"])
+    assert result.ok, result.problems
+    assert not result.findings(CheckOutcome.WARNING)
+    assert result.entries[0].binary == "ELF 64-bit LSB AArch64, Go 1.19.8"
+
+
+def test_unreadable_layer_is_a_warning(registry: FakeRegistry) -> None:
+    """A layer that cannot be read (corrupt zstd) leaves the binary unchecked: a warning."""
+    zstd = "application/vnd.oci.image.layer.v1.tar+zstd"
+    entry = image(registry, "amd64", layer_type=zstd)  # gzip'd: read by its magic bytes
+    registry.put_index(REPO, "gz", [(entry, platform("amd64"))])
+    assert check(registry, "gz", arches=["amd64"]).ok
+    broken = b"\x28\xb5\x2f\xfd" + b"\x00\x38" + b"\xff" * 64
+    entry = registry.put_image(REPO, None, layers=[broken], config=ENTRYPOINT, layer_type=zstd)
     registry.put_index(REPO, "z", [(entry, platform("amd64"))])
     result = check(registry, "z", arches=["amd64"])
     assert result.ok
-    assert "zstd" in result.findings(CheckOutcome.WARNING)[0]
+    warning = result.findings(CheckOutcome.WARNING)[0]
+    assert "not checked" in warning and "zstd decompress error" in warning, warning
 
 
 def test_tag_not_found_raises(registry: FakeRegistry) -> None:

@@ -18,6 +18,7 @@ from mkmultiarch.inspect.layers import (
     command_candidates,
     find_file,
 )
+from tests.support.elf import fake_binary
 from tests.support.layers import (
     Entry,
     directory,
@@ -190,10 +191,51 @@ def test_command_candidates() -> None:
     assert command_candidates("sh", [], "/")[0] == "/usr/local/sbin/sh"
 
 
+ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
+
+
 def test_unreadable_layers() -> None:
-    with pytest.raises(LayerError, match="zstd"):
-        Image([file("a")], media_type="application/vnd.oci.image.layer.v1.tar+zstd").find("/a")
-    with pytest.raises(LayerError, match="zstd"):
-        Image(b"\x28\xb5\x2f\xfd" + bytes(100)).find("/a")
     with pytest.raises(LayerError, match="not a tar"):
         Image(b"this is not a tar at all" * 40).find("/a")
+
+
+def test_elf_entrypoint_in_a_zstd_layer() -> None:
+    binary = fake_binary("arm64")
+    layer = tar_layer(directory("usr"), file("usr/local/bin/app", binary), compress="zstd")
+    assert layer.startswith(b"\x28\xb5\x2f\xfd")
+    for media_type in (ZSTD, ""):  # by its media type, and by its magic bytes alone
+        result = found(Image(layer, media_type=media_type).find("/usr/local/bin/app"))
+        assert result.data == binary and result.data.startswith(b"\x7fELF")
+
+
+def test_whiteout_and_opaque_across_zstd_and_gzip_layers() -> None:
+    base = tar_layer(file("usr/bin/app", b"old"), file("opt/app/run", b"old"), compress="zstd")
+    middle = tar_layer(whiteout("usr/bin/app"), opaque("opt/app"), file("opt/app/x"))
+    top = tar_layer(file("etc/conf"), compress="zstd")
+    image = Image(base, middle, top)
+    assert missing(image.find("/usr/bin/app")) == "deleted by a whiteout in layer 1"
+    assert "opaque directory in layer 1" in missing(image.find("/opt/app/run"))
+    assert 0 not in image.opened
+    image = Image(base, middle, tar_layer(file("usr/bin/app", b"new"), compress="zstd"))
+    assert found(image.find("/usr/bin/app")).data == b"new"
+    image = Image(tar_layer(file("opt/app/run", b"base"), compress="zstd"), top)
+    assert (found(image.find("/opt/app/run")).data, image.opened) == (b"base", [1, 0])
+
+
+def test_zstd_media_type_decides_nothing_over_magic_bytes() -> None:
+    """A layer's bytes say how it is compressed: gzip under a zstd media type is read as gzip."""
+    image = Image(tar_layer(file("app", b"gz")), media_type=ZSTD)
+    assert found(image.find("/app")).data == b"gz"
+
+
+def test_corrupt_zstd_layer_is_one_line() -> None:
+    layer = bytearray(tar_layer(file("app", bytes(range(256)) * 64), compress="zstd"))
+    layer[len(layer) // 2] ^= 0xFF
+    for broken in (bytes(layer), tar_layer(file("app"), compress="zstd") + b"garbage!" * 64):
+        with pytest.raises(LayerError) as raised:
+            Image(broken, media_type=ZSTD).find("/nothing-here")
+        message = str(raised.value)
+        assert "broken tar" in message and "zstd" in message and "\n" not in message
+    # No magic bytes it knows and a zstd media type: read as zstd, and refused as such.
+    with pytest.raises(LayerError, match=r"broken tar \(zstd decompress error"):
+        Image(tar_layer(file("app"), compress=False), media_type=ZSTD).find("/app")

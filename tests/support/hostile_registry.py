@@ -18,6 +18,7 @@ import json
 import os
 import resource
 import secrets
+import struct
 import subprocess
 import sys
 import tarfile
@@ -29,6 +30,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+import zstandard
 
 from tests.support.fake_registry import FakeRegistry, Seen
 
@@ -99,6 +102,39 @@ def gzip_bomb(decompressed: int) -> bytes:
     count = decompressed // block
     header = gzip.compress(tar_header("filler", count * block), mtime=0)
     return header + member * count
+
+
+ZSTD_BLOCK = 128 << 10  # the largest zstd block
+
+
+def zstd_zeros_frame(decompressed: int, declared: int | None = None) -> bytes:
+    """A zstd frame of DECOMPRESSED zeros (a multiple of 128 KiB), 4 bytes per 128 KiB block.
+
+    Written by hand: one RLE block (a 3-byte header, then the byte to repeat)
+    per 128 KiB. The frame header declares DECLARED as its content size
+    (default: DECOMPRESSED), and a window of 128 KiB.
+    """
+    content_size = decompressed if declared is None else declared
+    header = b"\x28\xb5\x2f\xfd" + b"\xc0\x38" + struct.pack("<Q", content_size)
+    count = decompressed // ZSTD_BLOCK
+    blocks = [struct.pack("<I", (ZSTD_BLOCK << 3) | 0b010)[:3] + b"\x00"] * count
+    if blocks:
+        blocks[-1] = struct.pack("<I", (ZSTD_BLOCK << 3) | 0b011)[:3] + b"\x00"  # the last
+    return header + b"".join(blocks)
+
+
+def zstd_skippable_frame(data: bytes) -> bytes:
+    return struct.pack("<II", 0x184D2A50, len(data)) + data
+
+
+def zstd_bomb(decompressed: int) -> bytes:
+    """A small zstd (about 1/32768) of a tar whose first member `filler` holds DECOMPRESSED zeros.
+
+    Two frames: the tar header, then zeros in a frame that declares its whole size.
+    """
+    count = decompressed // ZSTD_BLOCK * ZSTD_BLOCK
+    header = zstandard.ZstdCompressor().compress(tar_header("filler", count))
+    return header + zstd_zeros_frame(count)
 
 
 def endless_gzip_tar(first: bytes, total: int = 64 * GIB) -> Iterator[bytes]:

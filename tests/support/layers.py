@@ -8,6 +8,8 @@ import io
 import tarfile
 from dataclasses import dataclass
 
+import zstandard
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -44,7 +46,8 @@ def opaque(dir_path: str) -> Entry:
     return file(f"{dir_path}/.wh..wh..opq", b"")
 
 
-def tar_layer(*entries: Entry, compress: bool = True) -> bytes:
+def tar_layer(*entries: Entry, compress: bool | str = True) -> bytes:
+    """A tar of ENTRIES: gzip'd (True or "gzip"), zstd-compressed ("zstd") or plain (False)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for entry in entries:
@@ -60,7 +63,13 @@ def tar_layer(*entries: Entry, compress: bool = True) -> bytes:
                 info.size = len(entry.data)
             tar.addfile(info, io.BytesIO(entry.data) if entry.kind == "file" else None)
     raw = buffer.getvalue()
-    return gzip.compress(raw, mtime=0) if compress else raw
+    if compress == "zstd":
+        return zstandard.ZstdCompressor(write_checksum=True).compress(raw)
+    if compress in (True, "gzip"):
+        return gzip.compress(raw, mtime=0)
+    if compress is False:
+        return raw
+    raise ValueError(f"unknown compression {compress!r}")
 
 
 def sha256(data: bytes) -> str:

@@ -15,7 +15,7 @@ one pass; the first candidate in PATH order that exists wins.
 
 Nothing here trusts a layer: decompression is done here, in bounded steps,
 and every decompressed byte is counted against the limits of one layer and of
-the command (a gzip bomb, an endless layer); a member is read in chunks up to
+the command (a gzip or zstd bomb, an endless layer); a member is read in chunks up to
 a limit whatever size its header claims; the search follows links with an
 explicit stack and a cap on its steps, not by recursion.
 """
@@ -34,6 +34,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, cast
 
+import zstandard
+
 from mkmultiarch.errors import CannotCheckError
 from mkmultiarch.inspect.limits import (
     MAX_LAYER_BYTES,
@@ -42,6 +44,7 @@ from mkmultiarch.inspect.limits import (
     MAX_PATH_DIRS,
     MAX_SEARCHES,
     MAX_TAR_HEADER_BYTES,
+    MAX_ZSTD_WINDOW,
     Deadline,
     LimitError,
     size,
@@ -55,6 +58,7 @@ OPAQUE = ".wh..wh..opq"
 DEFAULT_MAX_BYTES = MAX_MEMBER_BYTES
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+ZSTD_SKIPPABLE_MAGIC = b"\x2a\x4d\x18"  # after a first byte 0x50..0x5f
 GZIP_MAGIC = b"\x1f\x8b"
 BZIP2_MAGIC = b"BZh"
 XZ_MAGIC = b"\xfd7zXZ\x00"
@@ -128,6 +132,45 @@ class _Gunzip(io.RawIOBase):
             if out:
                 view[: len(out)] = out
                 return len(out)
+
+
+class _Timed:
+    """A compressed stream whose every read checks the deadline.
+
+    zstd's reader pulls input in a loop of its own until it has output; a long
+    skippable frame would be read without a decompressed byte to count.
+    """
+
+    def __init__(self, source: IO[bytes], layer: Layer, deadline: Deadline) -> None:
+        self._source = source
+        self._layer = layer
+        self._deadline = deadline
+
+    def read(self, count: int = -1) -> bytes:
+        self._deadline.check(f"reading layer {self._layer.digest}")
+        return self._source.read(COMPRESSED_CHUNK if count < 0 else min(count, COMPRESSED_CHUNK))
+
+
+def _unzstd(source: IO[bytes], layer: Layer, deadline: Deadline) -> IO[bytes]:
+    """A zstd stream (several frames, skippable frames too) decompressed in bounded steps.
+
+    Each read returns at most what was asked for, whatever size a frame
+    declares: nothing is allocated by a frame's content size, and its window
+    may be at most MAX_ZSTD_WINDOW.
+    """
+    decompressor = zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW)
+    return decompressor.stream_reader(
+        cast(IO[bytes], _Timed(source, layer, deadline)),  # only its read() is called
+        read_size=COMPRESSED_CHUNK,
+        read_across_frames=True,
+        closefd=False,
+    )
+
+
+def _is_zstd(head: bytes) -> bool:
+    """A zstd frame or a skippable frame (magic 0x184D2A50..5F) starts HEAD."""
+    skippable = len(head) >= 4 and head[0] & 0xF0 == 0x50 and head[1:4] == ZSTD_SKIPPABLE_MAGIC
+    return head.startswith(ZSTD_MAGIC) or skippable
 
 
 class _Counted(io.RawIOBase):
@@ -234,11 +277,7 @@ class _BoundedTarInfo(tarfile.TarInfo):
 
 def _open_tar(stream: io.BufferedReader, layer: Layer, deadline: Deadline) -> tarfile.TarFile:
     """The layer as a tar in stream mode, decompressed here (bounded), counted by _Counted."""
-    if "zstd" in layer.media_type:
-        raise LayerError(f"layer {layer.digest} is zstd-compressed; it cannot be read here")
     head = stream.peek(6)[:6]
-    if head.startswith(ZSTD_MAGIC):
-        raise LayerError(f"layer {layer.digest} is zstd-compressed; it cannot be read here")
     # The readers made here are not closed here: the blob's stream is, when the search
     # leaves the layer, and they hold nothing else.
     plain: IO[bytes] = stream
@@ -248,11 +287,15 @@ def _open_tar(stream: io.BufferedReader, layer: Layer, deadline: Deadline) -> ta
         plain = bz2.BZ2File(stream)
     elif head.startswith(XZ_MAGIC):
         plain = lzma.LZMAFile(stream)  # noqa: SIM115
+    elif _is_zstd(head) or "zstd" in layer.media_type:
+        plain = _unzstd(stream, layer, deadline)
     counted = io.BufferedReader(_Counted(plain, layer, deadline), buffer_size=READ_CHUNK)
     try:
         return tarfile.open(fileobj=counted, mode="r|", bufsize=TAR_BUFFER, tarinfo=_BoundedTarInfo)
     except tarfile.TarError:
-        raise LayerError(f"layer {layer.digest} is not a tar (plain, gzip, bzip2 or xz)") from None
+        raise LayerError(
+            f"layer {layer.digest} is not a tar (plain, gzip, bzip2, xz or zstd)"
+        ) from None
 
 
 def _read_member(reader: IO[bytes], max_bytes: int, deadline: Deadline, path: str) -> bytes:
@@ -378,7 +421,14 @@ def _search(
             try:
                 with _open_tar(stream, layer, deadline) as tar:
                     _scan_layer(tar, index, candidates, outcomes, max_bytes, deadline)
-            except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as error:
+            except (
+                tarfile.TarError,
+                EOFError,
+                OSError,
+                zlib.error,
+                lzma.LZMAError,
+                zstandard.ZstdError,
+            ) as error:
                 raise LayerError(f"layer {layer.digest}: broken tar ({error})") from None
 
     reasons: list[str] = []

@@ -1,7 +1,7 @@
 """Every bound on what `verify` and `doctor` read from a registry, and for how long.
 
 A registry, a token service or an image can be hostile or broken: an error
-body of a gigabyte, a manifest trickled one byte at a time, a gzip bomb, a
+body of a gigabyte, a manifest trickled one byte at a time, a gzip or zstd bomb, a
 layer that never ends, a tar header claiming 8 GiB, an index of 100000
 entries, a symlink loop. Each read is capped here, and the whole command has
 one deadline (--timeout) that the streaming loops check on every chunk, so a
@@ -33,6 +33,7 @@ MAX_INDEX_ENTRIES = 256  # entries of one index
 MAX_LAYERS = 256  # layers of one image
 MAX_LAYER_BYTES = 2 * GIB  # decompressed bytes read from one layer
 MAX_RUN_LAYER_BYTES = 8 * GIB  # decompressed bytes read from all layers, per command
+MAX_ZSTD_WINDOW = 128 * MIB  # a zstd frame's window (libzstd's default cap; zstd --long)
 MAX_TAR_HEADER_BYTES = 1 * MIB  # a pax header's or a GNU long name's data
 MAX_MEMBER_BYTES = 64 * MIB  # bytes of one tar member (the entrypoint) held in memory
 MAX_LINKS = 16  # symlinks and hard links followed to the entrypoint
