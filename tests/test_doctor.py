@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -27,26 +28,43 @@ NO_MANIFEST = (
 )
 
 
+CLASSIC = {"driver": "overlay2", "status": [["Backing Filesystem", "extfs"]]}
+CONTAINERD = {
+    "driver": "overlayfs",
+    "status": [["driver-type", "io.containerd.snapshotter.v1"]],
+}
+
+
 def fake_docker(
     directory: Path,
     client: str,
     *,
     server: str | None = "20.10.24",
-    buildx: bool = False,
+    buildx: bool | str = False,
     manifest: bool = True,
+    store: Mapping[str, object] | None = None,
+    driver: str = "docker",
 ) -> Path:
-    """A `docker` script answering version, buildx version and manifest --help like CLI CLIENT."""
+    """A `docker` script answering version, buildx version and inspect, manifest --help and
+    info like CLI CLIENT; BUILDX a `docker buildx version` line (True: v0.14.1), STORE what
+    `docker info` says of the image store (default: the classic one), DRIVER the current
+    builder's driver."""
     directory.mkdir(parents=True, exist_ok=True)
     version = json.dumps(
         {"Client": {"Version": client}, "Server": {"Version": server} if server else None}
     )
     down = "" if server else f"echo '{DAEMON_DOWN}' >&2; exit 1"
+    answer = BUILDX if buildx is True else f"echo '{buildx}'" if buildx else NO_BUILDX
+    inspect = f"printf 'Name:          b1\\nDriver:        {driver}\\nLast Activity: x\\n'"
+    info = f"echo {json.dumps(CLASSIC if store is None else store)!r}" if server else down
     lines = [
         "#!/bin/sh",
         'case "$1 $2" in',
         f"  'version --format') echo '{version}'; {down} ;;",
-        f"  'buildx version') {BUILDX if buildx else NO_BUILDX} ;;",
+        f"  'buildx version') {answer} ;;",
+        f"  'buildx inspect') {inspect if buildx else NO_BUILDX} ;;",
         f"  'manifest --help') {MANIFEST if manifest else NO_MANIFEST} ;;",
+        f"  'info --format') {info} ;;",
         '  *) echo "unexpected: $*" >&2; exit 9 ;;',
         "esac",
     ]
@@ -117,6 +135,154 @@ def test_docker_buildkit_0_in_the_environment(tmp_path: Path) -> None:
 def test_no_docker() -> None:
     (check,) = doctor.check_docker("no-such-docker-client", {})
     assert check.status == CheckOutcome.FAIL and "--docker PATH" in check.fix
+
+
+BUILDX_13 = "github.com/docker/buildx 0.13.1 0.13.1+ds1-3"
+PATHS = ("path: docker manifest", "path: buildx")
+
+
+def test_docker_20_without_buildx_classic_store(tmp_path: Path) -> None:
+    """The seed's host: builder: docker works; buildx is not needed, its path not possible."""
+    docker = fake_docker(tmp_path, "20.10.24+dfsg1")
+    checks = by_name(doctor.check_engine(str(docker), {"PATH": ""}))
+    assert checks["docker daemon"].message == "reachable, engine 20.10.24"
+    buildx = checks["buildx"]
+    assert (
+        buildx.status == CheckOutcome.INFO and "builder: docker does not need it" in buildx.message
+    )
+    assert "docker-buildx-plugin" in buildx.fix
+    assert checks["image store"].status == CheckOutcome.OK
+    assert checks["image store"].message.startswith("classic (driver overlay2): one platform")
+    assert "attestations" not in checks
+    manifest = checks["path: docker manifest"]
+    assert manifest.status == CheckOutcome.OK
+    assert manifest.message == (
+        "used by this project (builder: docker): docker build (built-in BuildKit) per arch, "
+        "then docker manifest create and push"
+    )
+    path = checks["path: buildx"]
+    assert path.status == CheckOutcome.INFO
+    assert path.message == (
+        "not used by this project (builder: docker); not possible here: no buildx plugin"
+    )
+    assert "docker-buildx-plugin" in path.fix
+    assert list(checks)[-len(PATHS) :] == list(PATHS)
+
+
+def test_docker_26_buildx_classic_store(tmp_path: Path) -> None:
+    """The docker driver builds one platform per call on the classic store: buildx needs a
+    docker-container builder, or the containerd store."""
+    docker = fake_docker(tmp_path, "26.1.4", server="26.1.4", buildx=BUILDX_13)
+    checks = by_name(doctor.check_engine(str(docker), {}, builder="buildx"))
+    assert checks["docker daemon"].message == "reachable, engine 26.1.4"
+    assert checks["buildx"] == Check(
+        "buildx", CheckOutcome.OK, f"{BUILDX_13}; current builder b1 (docker driver)"
+    )
+    assert "attestations" not in checks
+    path = checks["path: buildx"]
+    assert path.status == CheckOutcome.FAIL
+    assert path.message == (
+        "used by this project (builder: buildx): current builder b1 (docker driver) cannot "
+        "build several platforms at once on the classic image store"
+    )
+    assert path.fix.startswith("docker buildx create --use")
+    assert "moby/buildkit" in path.fix and "docker load" in path.fix
+    assert '"containerd-snapshotter": true' in path.fix
+    assert checks["path: docker manifest"].status == CheckOutcome.OK
+    assert checks["path: docker manifest"].message.startswith("not used by this project")
+
+    # The same host for a builder: docker project: the buildx path is only information.
+    other = by_name(doctor.check_engine(str(docker), {}))["path: buildx"]
+    assert other.status == CheckOutcome.INFO and other.fix == path.fix
+
+    # A docker-container builder builds several platforms on either store.
+    container = fake_docker(
+        tmp_path / "c", "26.1.4", server="26.1.4", buildx=BUILDX_13, driver="docker-container"
+    )
+    path = by_name(doctor.check_engine(str(container), {}, builder="buildx"))["path: buildx"]
+    assert path.status == CheckOutcome.OK and "(docker-container driver)" in path.message
+
+
+def test_docker_26_buildx_containerd_store(tmp_path: Path) -> None:
+    """Both paths work; attestations are worth knowing, and the Makefile turns them off."""
+    docker = fake_docker(tmp_path, "26.1.4", server="26.1.4", buildx=BUILDX_13, store=CONTAINERD)
+    for builder in ("docker", "buildx"):
+        checks = by_name(doctor.check_engine(str(docker), {}, builder=builder))
+        assert checks["image store"].message.startswith("containerd (driver overlayfs)")
+        assert checks[PATHS[0]].status == checks[PATHS[1]].status == CheckOutcome.OK
+        used = PATHS[0] if builder == "docker" else PATHS[1]
+        assert checks[used].message.startswith(f"used by this project (builder: {builder})")
+        assert all(c.status in (CheckOutcome.OK, CheckOutcome.INFO) for c in checks.values())
+    assert checks[PATHS[1]].message.endswith(
+        "current builder b1 (docker driver) builds several platforms at once on the "
+        "containerd image store"
+    )
+    attestations = checks["attestations"]
+    assert attestations.status == CheckOutcome.INFO
+    assert "buildx 0.13.1" in attestations.message
+    assert "BUILDX_NO_DEFAULT_ATTESTATIONS=1 (the Makefile sets it)" in attestations.message
+    said = by_name(doctor.check_engine(str(docker), {"BUILDX_NO_DEFAULT_ATTESTATIONS": "0"}))
+    assert said["attestations"].status == CheckOutcome.WARNING
+    assert said["attestations"].fix == "unset BUILDX_NO_DEFAULT_ATTESTATIONS"
+
+
+def test_docker_28_without_buildx_fails_on_both_paths(tmp_path: Path) -> None:
+    docker = fake_docker(tmp_path, "28.2.2", server="28.2.2")
+    for builder in ("docker", "buildx"):
+        checks = by_name(doctor.check_engine(str(docker), {"PATH": ""}, builder=builder))
+        assert checks["buildx"] == Check(
+            "buildx", CheckOutcome.WARNING, "not installed", doctor.docker.BUILDX_FIX
+        )
+        used = checks[PATHS[0] if builder == "docker" else PATHS[1]]
+        assert used.status == CheckOutcome.FAIL
+        assert "docker-buildx-plugin" in used.fix
+    assert checks[PATHS[0]].status == CheckOutcome.INFO
+    assert "no BuildKit: client 28.2.2 has no buildx plugin" in checks[PATHS[0]].message
+
+
+def test_no_podman_and_no_daemon(tmp_path: Path) -> None:
+    """A host with docker only (podman is never asked for) and its daemon down: the store
+    and both paths say why, nothing asks the daemon twice."""
+    docker = fake_docker(tmp_path, "26.1.4", server=None, buildx=BUILDX_13)
+    checks = by_name(doctor.check_engine(str(docker), {"PATH": str(tmp_path)}))
+    said = " ".join(c.message + c.fix for c in checks.values()).replace(str(tmp_path), "")
+    assert "podman" not in said
+    assert checks["image store"] == Check(
+        "image store", CheckOutcome.SKIPPED, "unknown: the daemon is not reachable"
+    )
+    assert checks["buildx"].message == BUILDX_13  # no builder asked for without a daemon
+    assert checks[PATHS[0]].status == CheckOutcome.FAIL
+    assert checks[PATHS[1]].status == CheckOutcome.INFO
+    assert doctor.check_engine("no-such-docker-client", {}) == doctor.check_docker(
+        "no-such-docker-client", {}
+    )
+
+
+def test_broken_docker_info_and_buildx_inspect(tmp_path: Path) -> None:
+    """docker info and buildx inspect that fail: warnings that say so, never a guess."""
+    docker = fake_docker(
+        tmp_path, "26.1.4", server="26.1.4", buildx=BUILDX_13, store={"nonsense": 1}
+    )
+    script = docker.read_text().replace("'buildx inspect') printf", "'buildx inspect') exit 3; :")
+    docker.write_text(script)
+    checks = by_name(doctor.check_engine(str(docker), {}, builder="buildx"))
+    assert checks["image store"].status == CheckOutcome.OK  # an answer, just no containerd
+    assert "current builder unknown: `docker buildx inspect` failed" in checks["buildx"].message
+    assert checks[PATHS[1]].status == CheckOutcome.WARNING
+    other = by_name(doctor.check_engine(str(docker), {}))[PATHS[1]]
+    assert other.status == CheckOutcome.INFO
+    assert other.message.startswith("not used by this project (builder: docker); may not work")
+    docker.write_text(script.replace("'info --format') echo", "'info --format') exit 4; echo"))
+    checks = by_name(doctor.check_engine(str(docker), {}, builder="buildx"))
+    assert checks["image store"].status == CheckOutcome.WARNING
+    assert checks["image store"].message.startswith("unknown: `docker info` failed")
+
+
+def test_buildx_version_parsing() -> None:
+    assert doctor.engine.buildx_version(BUILDX_13) == (0, 13)
+    assert doctor.engine.buildx_version("github.com/docker/buildx v0.14.1 59582b4") == (0, 14)
+    assert doctor.engine.buildx_version("buildah 1.28.2") is None  # podman's docker shim
+    assert doctor.engine.buildx_version("") is None
 
 
 def binfmt(directory: Path, handlers: dict[str, tuple[bool, str]]) -> Path:
@@ -235,6 +401,8 @@ def test_doctor_command(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         assert result.stdout.startswith(f"mkmultiarch doctor: {config}: registry {server.host}")
         assert "OK: all checks passed" in result.stdout
+        assert ", builder docker\n" in result.stdout.splitlines(keepends=True)[0]
+        assert re.search(r"^ok +path: docker manifest +used by this project", result.stdout, re.M)
 
         result = runner.invoke(
             app, ["doctor", "--config", str(config), "--docker", str(bad)], env=env
@@ -244,7 +412,28 @@ def test_doctor_command(tmp_path: Path) -> None:
             r"^FAIL +BuildKit +client 28.2.2 has no buildx plugin", result.stdout, re.M
         )
         assert "fix: install the buildx plugin" in result.stdout
-        assert result.stderr == "mkmultiarch: 1 check(s) failed: BuildKit\n"
+        assert re.search(
+            r"^FAIL +path: docker manifest +used by this project \(builder: docker\): no BuildKit",
+            result.stdout,
+            re.M,
+        )
+        assert re.search(r"^info +path: buildx +not used by this project", result.stdout, re.M)
+        assert result.stderr == "mkmultiarch: 2 check(s) failed: BuildKit\n"
+
+        # builder: buildx on the same 20.10 host: its path is the one that fails.
+        config.write_text(config.read_text() + "builder: buildx\n")
+        result = runner.invoke(
+            app, ["doctor", "--config", str(config), "--docker", str(good)], env=env
+        )
+        assert result.exit_code == 1
+        assert ", builder buildx\n" in result.stdout.splitlines(keepends=True)[0]
+        assert re.search(
+            r"^FAIL +path: buildx +used by this project \(builder: buildx\): no buildx plugin",
+            result.stdout,
+            re.M,
+        )
+        assert re.search(r"^warning +buildx +not installed", result.stdout, re.M)
+        assert result.stderr == "mkmultiarch: 1 check(s) failed: path: buildx\n"
 
     (tmp_path / "broken.yaml").write_text("image: Bad Name\n")
     result = runner.invoke(app, ["doctor", "--config", str(tmp_path / "broken.yaml")], env=env)

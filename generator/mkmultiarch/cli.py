@@ -342,10 +342,12 @@ def doctor_command(
     ] = "docker",
     timeout: TimeoutOption = DEFAULT_COMMAND_TIMEOUT,
 ) -> None:
-    """Check this host can build and push: docker, BuildKit, docker manifest, QEMU, registry.
+    """Check this host can build and push: docker, BuildKit, buildx, the image store, the
+    build paths, QEMU, registry.
 
-    Each check is ok, a warning or a failure with its fix. Reads multiarch.yaml
-    for the arches and the registry (the defaults without one). Warnings do
+    Each check is ok, a warning or a failure with its fix (info: worth knowing,
+    no problem). Reads multiarch.yaml for the arches, the registry and the
+    builder, whose path must work here (the defaults without one). Warnings do
     not fail it; a failing check is a problem found.
     """
     from mkmultiarch.inspect import doctor, report
@@ -360,7 +362,7 @@ def doctor_command(
         source = f"defaults ({config_path} not found)"
     typer.echo(
         f"mkmultiarch doctor: {source}: registry {config.registry}, "
-        f"arches {' '.join(config.arches)}"
+        f"arches {' '.join(config.arches)}, builder {config.builder}"
     )
     typer.echo("")
     deadline = Deadline(timeout)
@@ -369,6 +371,7 @@ def doctor_command(
             arches=config.arches,
             language=config.language,
             registry=config.registry,
+            builder=config.builder,
             docker=docker,
             deadline=deadline,
         )

@@ -8,9 +8,11 @@ from enum import StrEnum
 
 
 class CheckOutcome(StrEnum):
-    """What one check found: FAIL is a problem found, SKIPPED is not a platform."""
+    """What one check found: FAIL is a problem found, SKIPPED is not a platform (or not
+    checked), INFO is worth knowing and no problem (doctor: a path this project does not use)."""
 
     OK = "ok"
+    INFO = "info"
     WARNING = "warning"
     FAIL = "fail"
     SKIPPED = "skipped"
@@ -18,12 +20,14 @@ class CheckOutcome(StrEnum):
 
 SEVERITY = {
     CheckOutcome.SKIPPED: 0,
-    CheckOutcome.OK: 1,
-    CheckOutcome.WARNING: 2,
-    CheckOutcome.FAIL: 3,
+    CheckOutcome.INFO: 1,
+    CheckOutcome.OK: 2,
+    CheckOutcome.WARNING: 3,
+    CheckOutcome.FAIL: 4,
 }
 LABELS = {
     CheckOutcome.OK: "ok",
+    CheckOutcome.INFO: "info",
     CheckOutcome.WARNING: "warning",
     CheckOutcome.FAIL: "FAIL",
     CheckOutcome.SKIPPED: "skipped",

@@ -75,8 +75,9 @@ def render_text(result: VerifyResult) -> str:
     order = {
         CheckOutcome.FAIL: 0,
         CheckOutcome.WARNING: 1,
-        CheckOutcome.OK: 2,
-        CheckOutcome.SKIPPED: 3,
+        CheckOutcome.INFO: 2,
+        CheckOutcome.OK: 3,
+        CheckOutcome.SKIPPED: 4,
     }
     findings.sort(key=lambda item: order[item[0]])
     lines += table([(LABELS[status], f"{name}:", message) for status, name, message in findings])
@@ -112,7 +113,7 @@ def render_checks(checks: Sequence[Check]) -> str:
     lines: list[str] = []
     for check, line in zip(checks, table(rows) if rows else [], strict=True):
         lines.append(line)
-        if check.fix and check.status is not CheckOutcome.OK:
+        if check.fix and check.status is not CheckOutcome.OK:  # info and skipped too
             lines.append(f"{indent}fix: {printable(check.fix)}")
     failures = sum(check.status is CheckOutcome.FAIL for check in checks)
     warnings = sum(check.status is CheckOutcome.WARNING for check in checks)

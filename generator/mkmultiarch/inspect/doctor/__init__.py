@@ -2,13 +2,15 @@
 
 Each check is ok, a warning or a failure, with the fix in one line. One
 module per thing a build leans on: docker (the client, its daemon, BuildKit,
-`docker manifest`), qemu (binfmt handlers to run foreign arches),
+`docker manifest`), engine (buildx, the image store, and which path, builder:
+docker or builder: buildx, fits this host), qemu (binfmt handlers to run foreign arches),
 registry_access (reach the registry and log in); checklist runs them in the
 order a build needs them. Callers import from here.
 """
 
 from mkmultiarch.inspect.doctor.checklist import run
 from mkmultiarch.inspect.doctor.docker import Runner, check_docker, run_command
+from mkmultiarch.inspect.doctor.engine import check_engine
 from mkmultiarch.inspect.doctor.qemu import BINFMT_DIR, check_qemu, host_arch
 from mkmultiarch.inspect.doctor.registry_access import check_registry
 
@@ -16,6 +18,7 @@ __all__ = [
     "BINFMT_DIR",
     "Runner",
     "check_docker",
+    "check_engine",
     "check_qemu",
     "check_registry",
     "host_arch",

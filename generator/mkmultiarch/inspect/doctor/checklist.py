@@ -1,4 +1,5 @@
-"""Every doctor check, in the order a build meets them: docker, then QEMU, then the registry."""
+"""Every doctor check, in the order a build meets them: docker and the build paths, then QEMU,
+then the registry."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mkmultiarch.inspect.checks import Check
-from mkmultiarch.inspect.doctor.docker import Runner, check_docker, run_command
+from mkmultiarch.inspect.doctor.docker import Runner, run_command
+from mkmultiarch.inspect.doctor.engine import check_engine
 from mkmultiarch.inspect.doctor.qemu import BINFMT_DIR, check_qemu, host_arch
 from mkmultiarch.inspect.doctor.registry_access import check_registry
 from mkmultiarch.inspect.limits import Deadline
@@ -18,6 +20,7 @@ def run(
     arches: tuple[str, ...],
     language: str,
     registry: str,
+    builder: str = "docker",
     docker: str = "docker",
     env: Mapping[str, str] | None = None,
     binfmt_dir: Path = BINFMT_DIR,
@@ -25,9 +28,10 @@ def run(
     runner: Runner = run_command,
     deadline: Deadline | None = None,
 ) -> list[Check]:
-    """Every check, in the order a build needs them, for a project's arches and registry."""
+    """Every check, in the order a build needs them, for a project's arches, registry and
+    builder (the path it uses: docker, or buildx)."""
     environ = os.environ if env is None else env
-    checks = check_docker(docker, environ, runner)
+    checks = check_engine(docker, environ, runner, builder)
     checks += check_qemu(arches, language, host=host_arch(machine), binfmt_dir=binfmt_dir)
     checks += check_registry(registry, environ, deadline)
     return checks

@@ -25,6 +25,8 @@ BUILDX_FIX = (
     "docker-buildx-plugin)"
 )
 
+MANIFEST_FIX = 'use a Docker CLI >= 20.10 (older ones: "experimental": "enabled" in config.json)'
+
 Runner = Callable[[list[str]], "subprocess.CompletedProcess[str] | None"]
 
 
@@ -59,6 +61,7 @@ class DockerClient:
     server: str = ""  # daemon version, "" if unreachable
     daemon_error: str = ""
     buildx: str = ""  # `docker buildx version`, "" if absent
+    manifest: bool = False  # has `docker manifest` (set by client_checks)
 
     @property
     def has_buildkit(self) -> bool:
@@ -119,15 +122,32 @@ def other_clients(
 def check_docker(docker: str, env: Mapping[str, str], run: Runner = run_command) -> list[Check]:
     """The client, its daemon, BuildKit, `docker manifest`."""
     client = probe_client(docker, run)
-    if client is None:
-        return [
-            Check(
-                "docker client",
-                CheckOutcome.FAIL,
-                f"{docker!r} is not on PATH",
-                "install Docker, or pass --docker PATH (and make DOCKER=PATH)",
-            )
-        ]
+    return not_found(docker) if client is None else client_checks(client, env, run)
+
+
+def not_found(docker: str) -> list[Check]:
+    """The one check when there is no client to ask."""
+    return [
+        Check(
+            "docker client",
+            CheckOutcome.FAIL,
+            f"{docker!r} is not on PATH",
+            "install Docker, or pass --docker PATH (and make DOCKER=PATH)",
+        )
+    ]
+
+
+def has_manifest(client: DockerClient, run: Runner = run_command) -> tuple[bool, str]:
+    """Does this client have `docker manifest`? And what it said when not."""
+    manifest = run([client.path, "manifest", "--help"])
+    if manifest is not None and manifest.returncode == 0 and "create" in manifest.stdout:
+        return True, ""
+    said = _last_line(manifest.stderr or manifest.stdout) if manifest is not None else "did not run"
+    return False, said
+
+
+def client_checks(client: DockerClient, env: Mapping[str, str], run: Runner) -> list[Check]:
+    """The checks of a client found: itself, its daemon, BuildKit, `docker manifest`."""
     checks = [
         Check(
             "docker client", CheckOutcome.OK, f"{client.path}: {client.client or 'unknown version'}"
@@ -187,21 +207,16 @@ def check_docker(docker: str, env: Mapping[str, str], run: Runner = run_command)
             )
         )
 
-    manifest = run([client.path, "manifest", "--help"])
-    if manifest is not None and manifest.returncode == 0 and "create" in manifest.stdout:
+    client.manifest, said = has_manifest(client, run)
+    if client.manifest:
         checks.append(Check("docker manifest", CheckOutcome.OK, "available"))
     else:
-        said = (
-            _last_line(manifest.stderr or manifest.stdout)
-            if manifest is not None
-            else "did not run"
-        )
         checks.append(
             Check(
                 "docker manifest",
                 CheckOutcome.FAIL,
                 f"`docker manifest` is not available ({said})",
-                'use a Docker CLI >= 20.10 (older ones: "experimental": "enabled" in config.json)',
+                MANIFEST_FIX,
             )
         )
     return checks
