@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Set up (or tear down) the local environment the end-to-end tests need:
-#   * a Docker 20.10 engine (dockerd) whose /usr/bin/docker client builds with BuildKit;
+#   * a current Docker engine: dockerd, client and buildx plugin 26.1/0.13 from Debian 13
+#     (trixie), installed on Debian 12 with trixie as an apt source pinned low, so nothing
+#     else (libc, runc) is upgraded;
+#   * that engine with the classic image store or the containerd image store (the default
+#     of fresh Docker 29 installs): one dockerd at a time, each store with its own data root;
 #   * two registries on loopback: plain HTTP on :5000 and htpasswd basic auth on :5001;
-#   * QEMU binfmt handlers so foreign-arch images run (arm64, arm/v7, ppc64le, s390x, riscv64);
-#   * a Go builder image made from the host's Debian Go toolchain (no base image can be
-#     pulled here: there is no Docker Hub), pushed to the plain registry.
+#   * QEMU binfmt handlers so foreign-arch images run (arm64, arm/v6, arm/v7, ppc64le,
+#     s390x, riscv64; 386 runs on the host itself);
+#   * a Go builder image made from Debian's Go 1.23 toolchain (bookworm-backports; no base
+#     image can be pulled here: there is no Docker Hub), pushed to the plain registry.
 #
 # Usage (as root, Debian 12):
-#   scripts/test-env.sh          set up; idempotent, a second run takes a few seconds
-#   scripts/test-env.sh --stop   stop the dockerd and registries this script started
+#   scripts/test-env.sh                     set up, containerd image store; idempotent
+#   scripts/test-env.sh --store classic     the same engine with the classic image store
+#   scripts/test-env.sh --stop              stop the dockerd and registries this script started
 #
 # At the end it prints KEY=value facts for the tests and writes them to
 # /var/lib/mkmultiarch-test/env (read by tests/e2e/conftest.py).
@@ -25,9 +31,12 @@ readonly LOG_DIR=/var/log/mkmultiarch-test
 readonly RUN_DIR=/run/mkmultiarch-test
 readonly ENV_FILE=$STATE_DIR/env
 
-# The 20.10 client: /usr/local/bin/docker (28.x, first on PATH) has no buildx plugin.
+# Debian's client (26.1, with the buildx plugin). /usr/local/bin/docker (28.x, first on
+# PATH on this machine kind) finds the same plugin; tests that care name the client.
 readonly DOCKER=/usr/bin/docker
-readonly LEGACY_DOCKER=/usr/local/bin/docker
+readonly OTHER_DOCKER=/usr/local/bin/docker
+# Go 1.23 from bookworm-backports (Debian 12's own golang-go is 1.19).
+readonly GO=/usr/lib/go-1.23/bin/go
 
 readonly REGISTRY=127.0.0.1:5000
 readonly AUTH_REGISTRY=127.0.0.1:5001
@@ -35,16 +44,22 @@ readonly AUTH_USER=mkma
 readonly AUTH_PASSWORD=mkma-secret
 readonly GO_REPO=mkmultiarch-test/golang
 # Bump when build_go_image changes: images with another recipe label get rebuilt.
-readonly GO_IMAGE_RECIPE=2
+readonly GO_IMAGE_RECIPE=3
 readonly RECIPE_LABEL=io.mkmultiarch.test.recipe
 
+# From Debian 12 itself (podman 4.3 and skopeo: trixie's need a newer libc).
 readonly PACKAGES=(
-  docker.io qemu-user-static binfmt-support docker-registry golang-go busybox-static
+  qemu-user-static binfmt-support docker-registry busybox-static
   skopeo apache2-utils curl ca-certificates iproute2 podman
 )
+readonly APT_SOURCE=/etc/apt/sources.list.d/mkmultiarch-trixie.sources
+readonly APT_PIN=/etc/apt/preferences.d/mkmultiarch-trixie
 # binfmt_misc entry names (as registered by qemu-user-static) for the foreign arches.
 readonly BINFMT_HANDLERS=(qemu-aarch64 qemu-arm qemu-ppc64le qemu-s390x qemu-riscv64)
-readonly BINFMT_PLATFORMS=linux/arm64,linux/arm/v7,linux/ppc64le,linux/s390x,linux/riscv64
+readonly BINFMT_PLATFORMS=linux/arm64,linux/arm/v6,linux/arm/v7,linux/386,linux/ppc64le,linux/s390x,linux/riscv64
+# The image store dockerd runs with: containerd (the default here, as on fresh Docker 29
+# installs) or classic. Set by --store.
+STORE=containerd
 
 log() { printf '[test-env] %s\n' "$*" >&2; }
 die() { printf '[test-env] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -129,34 +144,107 @@ require_root() {
   [[ $(id -u) -eq 0 ]] || die "run as root (apt-get, dockerd and binfmt_misc need it)"
 }
 
-# Install only what is missing, so a warm run never touches apt (nor the network).
+# trixie and bookworm-backports as apt sources, pinned low: nothing comes from them unless
+# named (pkg/release). The mirror is the machine's own (from debian.sources).
+add_apt_sources() {
+  local uri
+  [[ -f $APT_SOURCE && -f $APT_PIN ]] && return 0
+  uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  [[ -n $uri ]] || die "no URIs: line in /etc/apt/sources.list.d/debian.sources to take the mirror from"
+  log "adding trixie and bookworm-backports from $uri, pinned at priority 100"
+  printf '%s\n' 'Types: deb' "URIs: $uri" 'Suites: trixie bookworm-backports' 'Components: main' \
+    'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' >"$APT_SOURCE"
+  printf '%s\n' 'Package: *' 'Pin: release n=trixie' 'Pin-Priority: 100' >"$APT_PIN"
+  APT_UPDATED=0
+}
+
+# is_installed PKG [VERSION_PREFIX]: installed (at a version starting with VERSION_PREFIX).
+is_installed() {
+  local status
+  status=$(dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null) || return 1
+  [[ $status == "install ok installed "* ]] || return 1
+  [[ -z ${2:-} || ${status#install ok installed } == "$2"* ]]
+}
+
+APT_UPDATED=1
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
+  if ((APT_UPDATED == 0)); then
+    apt-get update -qq
+    APT_UPDATED=1
+  fi
+  apt-get install -y -qq --no-install-recommends "$@"
+}
+
+# Install only what is missing, so a warm run never touches apt (nor the network). The
+# engine and Go are named with their release (pkg/trixie): apt takes only those from
+# there, and resolves their dependencies from Debian 12 where it can (runc, libc stay).
 install_packages() {
   local pkg missing=()
   for pkg in "${PACKAGES[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-      missing+=("$pkg")
-    fi
+    is_installed "$pkg" || missing+=("$pkg")
   done
-  ((${#missing[@]} == 0)) && return 0
-  log "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if ((${#missing[@]} > 0)); then
+    log "installing: ${missing[*]}"
+    APT_UPDATED=0
+    apt_install "${missing[@]}"
+  fi
+  add_apt_sources
+  missing=()
+  is_installed docker.io 26. || missing+=(docker.io/trixie)
+  is_installed docker-cli 26. || missing+=(docker-cli/trixie)
+  is_installed docker-buildx || missing+=(docker-buildx/trixie)
+  is_installed containerd 1.7 || missing+=(containerd/trixie)
+  is_installed golang-1.23-go || missing+=(golang-1.23-go/bookworm-backports)
+  if ((${#missing[@]} > 0)); then
+    log "installing from trixie and bookworm-backports: ${missing[*]}"
+    # A dockerd of an older engine, started by us, must not outlive its binary.
+    stop_bg dockerd 40
+    APT_UPDATED=0
+    apt_install "${missing[@]}"
+  fi
 }
 
-# A docker engine: reuse one that already answers (ours from a previous run, or a system
-# service), otherwise start dockerd ourselves.
+# The daemon's config for STORE: its own data root (images of one store are not visible
+# from the other), the containerd image store switched on or off.
+write_daemon_config() {
+  local file=$STATE_DIR/daemon-$STORE.json snapshotter=false
+  [[ $STORE == containerd ]] && snapshotter=true
+  mkdir -p "$STATE_DIR/docker-$STORE"
+  printf '{\n  "data-root": "%s",\n  "features": {"containerd-snapshotter": %s}\n}\n' \
+    "$STATE_DIR/docker-$STORE" "$snapshotter" >"$file"
+  echo "$file"
+}
+
+# running_store: the image store of the answering daemon (containerd or classic), or "".
+running_store() {
+  local status
+  # `docker info` exits 0 with no daemon (it prints the client half): ask the server first.
+  "$DOCKER" version --format '{{.Server.Version}}' >/dev/null 2>&1 || return 0
+  status=$("$DOCKER" info --format '{{json .DriverStatus}}' 2>/dev/null) || return 0
+  if [[ $status == *io.containerd.snapshotter* ]]; then echo containerd; else echo classic; fi
+}
+
+# A Docker 26 engine with STORE: reuse ours when it runs that store, restart it otherwise.
 start_dockerd() {
-  local logfile=$LOG_DIR/dockerd.log
-  if "$DOCKER" info >/dev/null 2>&1; then
-    log "dockerd already running"
+  local logfile=$LOG_DIR/dockerd.log config current
+  current=$(running_store)
+  if [[ -n $current ]] && ! pid_alive dockerd; then
+    [[ $current == "$STORE" ]] ||
+      die "a dockerd not started by this script runs the $current store; stop it (systemctl stop docker) to test the $STORE store"
+    log "dockerd (not started by this script) already runs the $STORE store"
     return 0
   fi
-  if ! pid_alive dockerd; then
-    log "starting dockerd (log: $logfile)"
-    start_bg dockerd "$logfile" dockerd
+  if [[ $current == "$STORE" ]]; then
+    log "dockerd already running with the $STORE store"
+    return 0
   fi
-  wait_for "dockerd ($DOCKER info)" 60 "$logfile" "$DOCKER" info
+  stop_bg dockerd 40
+  config=$(write_daemon_config)
+  log "starting dockerd with the $STORE image store (log: $logfile)"
+  start_bg dockerd "$logfile" dockerd --config-file "$config"
+  wait_for "dockerd ($DOCKER version)" 90 "$logfile" "$DOCKER" version --format '{{.Server.Version}}'
+  [[ $(running_store) == "$STORE" ]] || die "dockerd started, but not with the $STORE image store"
 }
 
 # Registry config: loopback only, filesystem storage under $STATE_DIR, deletes enabled so
@@ -278,7 +366,7 @@ register_binfmt_handler() {
 }
 
 # go_image_ref: <registry>/mkmultiarch-test/golang:<major.minor of the host Go>.
-go_version() { go env GOVERSION; }           # e.g. go1.19.8
+go_version() { "$GO" env GOVERSION; }        # e.g. go1.23.5
 go_tag() { go_version | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/'; }
 go_image_ref() { echo "$REGISTRY/$GO_REPO:$(go_tag)"; }
 go_recipe() { echo "$(go_version)-r$GO_IMAGE_RECIPE"; }
@@ -288,7 +376,9 @@ go_recipe() { echo "$(go_version)-r$GO_IMAGE_RECIPE"; }
 # (the manifest has no spaces inside values, so whitespace can be dropped).
 registry_go_recipe() {
   local manifest config_digest
+  # The containerd image store pushes an OCI manifest, the classic store a Docker one.
   manifest=$(curl -fs -H "Accept: application/vnd.docker.distribution.manifest.v2+json" \
+    -H "Accept: application/vnd.oci.image.manifest.v1+json" \
     "http://$REGISTRY/v2/$GO_REPO/manifests/$(go_tag)" | tr -d ' \t\n') || return 0
   config_digest=$(grep -oE '"config":\{[^}]*\}' <<<"$manifest" |
     grep -oE 'sha256:[0-9a-f]{64}') || return 0
@@ -343,7 +433,7 @@ copy_shared_libs() {
 # with the environment of the official golang image set through --change.
 build_go_image() {
   local ref=$1 goroot gover stage dirs rel excludes=() d
-  goroot=$(go env GOROOT)
+  goroot=$("$GO" env GOROOT)
   gover=$(go_version)
   stage=$STATE_DIR/go-rootfs
   rm -rf "$stage"
@@ -367,7 +457,7 @@ build_go_image() {
       --change "ENV GOLANG_VERSION=${gover#go}" \
       --change "LABEL org.opencontainers.image.version=$gover" \
       --change "LABEL $RECIPE_LABEL=$(go_recipe)" \
-      --change 'LABEL org.opencontainers.image.description="mkmultiarch test Go builder: Debian golang-go + busybox-static"' \
+      --change 'LABEL org.opencontainers.image.description="mkmultiarch test Go builder: Debian golang-1.23-go + busybox-static"' \
       --change "WORKDIR /go" \
       --change 'CMD ["/bin/sh"]' \
       - "$ref" >/dev/null
@@ -375,9 +465,8 @@ build_go_image() {
 }
 
 # The Go image lives in the plain registry only: skip all work when the registry already
-# has the current recipe. The local tag is removed after the push because BuildKit in
-# dockerd 20.10 prefers a local image for FROM and would never exercise the registry pull;
-# this way every machine resolves the image the same way (the registry), like real usage.
+# has the current recipe (one image serves both stores). The local tag is removed after the
+# push, so every build resolves it the same way (from the registry), like real usage.
 ensure_go_image() {
   local ref
   ref=$(go_image_ref)
@@ -404,7 +493,10 @@ write_env() {
     echo "MKMA_GO_IMAGE=$(go_image_ref)"
     echo "MKMA_GO_VERSION=$(go_version)"
     echo "MKMA_DOCKER_BUILDKIT_CLIENT=$DOCKER"
-    [[ -x $LEGACY_DOCKER ]] && echo "MKMA_DOCKER_LEGACY_CLIENT=$LEGACY_DOCKER"
+    [[ -x $OTHER_DOCKER ]] && echo "MKMA_DOCKER_OTHER_CLIENT=$OTHER_DOCKER"
+    echo "MKMA_ENGINE_VERSION=$("$DOCKER" version --format '{{.Server.Version}}')"
+    echo "MKMA_BUILDX_VERSION=$("$DOCKER" buildx version | awk '{ print $2; exit }')"
+    echo "MKMA_STORE=$STORE"
     echo "MKMA_BINFMT_PLATFORMS=$BINFMT_PLATFORMS"
     echo "MKMA_PODMAN=$(command -v podman)"
   } >"$tmp"
@@ -436,9 +528,14 @@ stop() {
 main() {
   case ${1:-} in
     "") setup ;;
+    --store)
+      [[ ${2:-} == classic || ${2:-} == containerd ]] || die "--store takes classic or containerd"
+      STORE=$2
+      setup
+      ;;
     --stop) stop ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
-    *) die "unknown argument: $1 (use --stop or no argument)" ;;
+    *) die "unknown argument: $1 (use --store classic|containerd, --stop, or no argument)" ;;
   esac
 }
 

@@ -56,11 +56,19 @@ class E2EEnv:
     auth_user: str
     auth_password: str
     go_image: str  # Go builder image in `registry`, for `--build-arg GO_IMAGE=...`
-    go_version: str  # e.g. go1.19.8
-    docker: str  # 20.10 client that builds with DOCKER_BUILDKIT=1 (/usr/bin/docker)
-    legacy_docker: str | None  # 28.x client without buildx, if installed
+    go_version: str  # e.g. go1.23.5
+    docker: str  # Debian's client (/usr/bin/docker, 26.1) with the buildx plugin
+    other_docker: str | None  # another client on the machine (28.x), if installed
     binfmt_platforms: tuple[str, ...]  # foreign platforms QEMU can run
     podman: str  # podman client (Debian's 4.3), for the podman engine tests
+    engine_version: str = "unknown"  # dockerd's version, e.g. 26.1.5+dfsg1
+    buildx_version: str = "unknown"  # the buildx plugin's version, e.g. 0.13.1
+    store: str = "unknown"  # dockerd's image store: containerd or classic
+
+    @property
+    def engine(self) -> str:
+        """What every e2e test reports it ran against."""
+        return f"Docker {self.engine_version}, buildx {self.buildx_version}, {self.store} image store"
 
     @property
     def auth(self) -> Auth:
@@ -84,6 +92,40 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.is_relative_to(E2E_DIR):
             item.add_marker(pytest.mark.docker)
+
+
+def _engine() -> str | None:
+    """The engine and image store the environment file names (None without one)."""
+    try:
+        return load_env().engine
+    except EnvUnavailable:
+        return None
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say once, at the top, which engine and store the end-to-end tests run against."""
+    engine = _engine()
+    return f"end-to-end engine: {engine}" if engine else None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Every end-to-end test's report names its engine and store (-rA, JUnit XML)."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call" and item.path.is_relative_to(E2E_DIR):
+        engine = _engine()
+        if engine:
+            report.sections.append(("engine", engine))
+            item.user_properties.append(("engine", engine))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Close with the engine again, beside the counts CI reads."""
+    engine = _engine()
+    ran = [r for r in terminalreporter.stats.get("passed", []) if "/e2e/" in r.nodeid]
+    if engine and ran:
+        terminalreporter.write_line(f"end-to-end: {len(ran)} tests passed against {engine}")
 
 
 def read_env_file(path: Path = ENV_FILE) -> dict[str, str]:
@@ -126,9 +168,12 @@ def load_env(path: Path = ENV_FILE) -> E2EEnv:
         go_image=values["MKMA_GO_IMAGE"],
         go_version=values["MKMA_GO_VERSION"],
         docker=values["MKMA_DOCKER_BUILDKIT_CLIENT"],
-        legacy_docker=values.get("MKMA_DOCKER_LEGACY_CLIENT") or None,
+        other_docker=values.get("MKMA_DOCKER_OTHER_CLIENT") or None,
         binfmt_platforms=tuple(values["MKMA_BINFMT_PLATFORMS"].split(",")),
         podman=values["MKMA_PODMAN"],
+        engine_version=values.get("MKMA_ENGINE_VERSION", "unknown"),
+        buildx_version=values.get("MKMA_BUILDX_VERSION", "unknown"),
+        store=values.get("MKMA_STORE", "unknown"),
     )
 
 
@@ -589,10 +634,14 @@ def run_list_for_arch(
     *,
     auth: Auth | None = None,
 ) -> None:
-    """``docker run --pull always --platform linux/ARCH <list> --version`` prints ARCH.
+    """``docker run --pull always --platform linux/ARCH <list> --version`` prints ARCH, and
+    so does the list's linux/ARCH entry run by its digest.
 
-    ``--pull always`` makes the engine resolve the list in the registry for this platform;
-    the local tag is then checked to be that entry's config, and removed again.
+    ``--pull always`` makes the engine resolve the list in the registry for this platform.
+    The local image is then checked against the registry: on the classic store it is that
+    entry's image (its ID is the entry's config digest); on the containerd image store the
+    local image is the list itself (its ID is the list's digest), so the entry is also run
+    by digest, which pins exactly that slot. Both are removed again.
     """
     ref = project.list_ref(tag)
     result = project.docker(
@@ -613,14 +662,25 @@ def run_list_for_arch(
     index, _ = registry_get_manifest(
         project.registry, project.img, tag or project.version, auth=auth
     )
+    list_digest = registry_manifest_digest(
+        project.registry, project.img, tag or project.version, auth=auth
+    )
     entry = next(m for m in index["manifests"] if platform_string(m["platform"]) == f"linux/{arch}")
     manifest, _ = registry_get_manifest(project.registry, project.img, entry["digest"], auth=auth)
     image_id = project.docker("image", "inspect", "--format", "{{.Id}}", ref, merge_stderr=False)
-    assert image_id.stdout.strip() == manifest["config"]["digest"], (
-        f"{ref} for linux/{arch} is not the list's linux/{arch} entry"
+    assert image_id.stdout.strip() in (manifest["config"]["digest"], list_digest), (
+        f"{ref} for linux/{arch} is neither the list's linux/{arch} entry nor the list"
     )
-    untag = project.docker("image", "rm", ref)
-    assert untag.returncode == 0, untag.tail()
+    pinned = f"{project.registry}/{project.img}@{entry['digest']}"
+    by_digest = project.docker(
+        "run", "--rm", "--pull", "always", "--platform", f"linux/{arch}", pinned, "--version",
+        merge_stderr=False,
+    )
+    assert by_digest.returncode == 0, by_digest.tail()
+    assert by_digest.stdout.strip() == result.stdout.strip(), by_digest.tail()
+    for name in (ref, pinned):
+        untag = project.docker("image", "rm", name)
+        assert untag.returncode == 0, untag.tail()
 
 
 def verify_lists(project: MakeProject, arches: tuple[str, ...]) -> list[CmdResult]:

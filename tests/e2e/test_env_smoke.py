@@ -11,6 +11,7 @@ import pytest
 
 from .conftest import (
     DOCKER_MANIFEST,
+    OCI_MANIFEST,
     E2EEnv,
     registry_get_blob,
     registry_get_manifest,
@@ -41,7 +42,8 @@ def test_go_image_is_in_the_registry(e2e_env: E2EEnv) -> None:
     assert registry_tag_exists(registry, repo, tag)
 
     manifest, media_type = registry_get_manifest(registry, repo, tag)
-    assert media_type == DOCKER_MANIFEST
+    # Pushed from the containerd image store as OCI, from the classic store as Docker.
+    assert media_type in (OCI_MANIFEST, DOCKER_MANIFEST)
     config = json.loads(registry_get_blob(registry, repo, manifest["config"]["digest"]))
     assert config["os"] == "linux"
     env = dict(item.split("=", 1) for item in config["config"]["Env"])
