@@ -1,3 +1,3 @@
 module github.com/mkmultiarch/mkmultiarch/example-project
 
-go 1.22
+go 1.23

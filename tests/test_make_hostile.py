@@ -374,14 +374,20 @@ def make_texts(project: Project) -> dict[str, str]:
 
 
 def test_the_guard_names_exactly_the_settings(project: Project) -> None:
-    """Every `?=` variable (a setting) is in SETTINGS, and SETTINGS holds nothing else."""
+    """Every `?=` variable (a setting) is in SETTINGS, and so is every variable read from
+    the environment on purpose; SETTINGS holds nothing else."""
+    texts = make_texts(project)
     defaults = {
         line.split()[0]
-        for name, text in make_texts(project).items()
+        for name, text in texts.items()
         if name != "engine-podman.mk"  # podman defines no setting of its own
         for line in text.splitlines()
         if " ?= " in line
     }
+    # The docker engine reads BUILDX_NO_DEFAULT_ATTESTATIONS from the environment (to say
+    # that attestations are dropped), then overrides it: its `$` must be refused too.
+    if "$(origin BUILDX_NO_DEFAULT_ATTESTATIONS)" in texts.get("engine-docker.mk", ""):
+        defaults.add("BUILDX_NO_DEFAULT_ATTESTATIONS")
     assert set(settings(project)) == defaults
 
 

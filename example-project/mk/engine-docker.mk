@@ -17,9 +17,15 @@
 # writes the right arch into each image config. The legacy builder does not,
 # and would publish arm64 images whose config says amd64.
 DOCKER_BUILDKIT ?= 1
-# Keep every per-arch push a plain image: newer buildx adds attestations that
-# turn it into an index, which `docker manifest create` refuses.
-BUILDX_NO_DEFAULT_ATTESTATIONS ?= 1
+# Attestations (provenance, SBOM) turn a per-arch push into an index, which
+# `docker manifest create` refuses ("is a manifest list"). This path publishes
+# plain per-arch images whatever the environment asks, and says so when it asks
+# (BUILDX_NO_DEFAULT_ATTESTATIONS=0); builder: buildx keeps attestations.
+override attestations_origin := $(filter-out undefined file,$(origin BUILDX_NO_DEFAULT_ATTESTATIONS))
+override attestations_asked := $(if $(attestations_origin),$(filter-out 1 true,$(BUILDX_NO_DEFAULT_ATTESTATIONS)))
+override attestations_note := make: attestations dropped: docker manifest lists plain images (buildx keeps them)
+$(if $(attestations_asked),$(info $(attestations_note)))
+override BUILDX_NO_DEFAULT_ATTESTATIONS := 1
 export DOCKER_BUILDKIT BUILDX_NO_DEFAULT_ATTESTATIONS
 
 # One rule: BuildKit. DOCKER_BUILDKIT must be 1, and the client needs the buildx
