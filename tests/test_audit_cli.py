@@ -131,6 +131,29 @@ def test_arch_flag_wins(project: Path, tmp_path: Path) -> None:
     assert "required linux/arm64 (from --arch)" in out
 
 
+def test_build_arg_replaces_an_arg_default(
+    registry: FakeRegistry, project: Path, tmp_path: Path
+) -> None:
+    """--build-arg TAG=... checks the image a `docker build --build-arg TAG=...` would use."""
+    (project / "compose.yaml").unlink()
+    (project / "k8s.yaml").unlink()
+    image(registry, "arm64", tag="arm-only")
+    code, out, _ = run(
+        "audit",
+        "--insecure",
+        "--build-arch",
+        "arm64",
+        "--build-arg",
+        "TAG=arm-only",
+        "Dockerfile",
+        cwd=project,
+        docker_config=tmp_path,
+    )
+    assert code == 0, out
+    assert f"{registry.host}/org/app:arm-only" in out
+    assert "org/app:single" not in out
+
+
 def test_json_report(registry: FakeRegistry, project: Path, tmp_path: Path) -> None:
     code, out, _ = run(
         "audit",
@@ -240,6 +263,8 @@ def test_no_references(tmp_path: Path) -> None:
         (["--format", "xml"], "--format: 'xml'"),
         (["--arch", "sparc"], "--arch: 'sparc' is not supported"),
         (["nowhere"], "nowhere: no such file or directory"),
+        (["--build-arg", "GO_IMAGE"], "--build-arg: 'GO_IMAGE' is not NAME=VALUE"),
+        (["--build-arg", "GO_IMAGE=$(id)"], "--build-arg GO_IMAGE: the value must be"),
     ],
 )
 def test_bad_input_is_exit_2(args: list[str], message: str, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -222,6 +223,85 @@ def test_dockerfile_stages_args_scratch_buildplatform() -> None:
     assert needs["amd64-only/tool:1"] == ("amd64",)
     assert needs["node:20"] == REQUIRED
     assert [use.unresolved for use in uses if use.unresolved] == [("UNSET",)]
+
+
+GO_DOCKERFILE = """\
+ARG GO_IMAGE=golang:1.23
+ARG RUNTIME_IMAGE=scratch
+ARG BARE
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
+FROM ${RUNTIME_IMAGE}
+FROM ${BARE:-alpine:3.19}
+"""
+
+
+def test_build_args_replace_the_global_arg_defaults() -> None:
+    build_args = {"GO_IMAGE": "mirror.example.com/golang:1.24", "BARE": "busybox:1.36"}
+    uses = dockerfile.find("Dockerfile", GO_DOCKERFILE, build_args)
+    assert found(uses) == [
+        (4, "mirror.example.com/golang:1.24", "FROM (stage build)"),
+        (6, "busybox:1.36", "FROM (stage 2)"),
+    ]
+    assert uses[0].needs == BUILD
+    overridden = dockerfile.find(
+        "Dockerfile", GO_DOCKERFILE, {"RUNTIME_IMAGE": "gcr.io/distroless/static:nonroot"}
+    )
+    assert [use.written for use in overridden] == [
+        "golang:1.23",
+        "gcr.io/distroless/static:nonroot",
+        "alpine:3.19",
+    ]
+
+
+def test_a_build_arg_no_arg_declares_changes_nothing() -> None:
+    """As docker build: a build arg only sets an ARG the Dockerfile declares."""
+    text = "FROM ${GO_IMAGE:-golang:1.23}\n"
+    assert [u.written for u in dockerfile.find("Dockerfile", text, {"GO_IMAGE": "x:1"})] == [
+        "golang:1.23"
+    ]
+
+
+def test_build_args_reach_dockerfiles_only(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(GO_DOCKERFILE)
+    (tmp_path / "compose.yaml").write_text("services:\n  app:\n    image: ${GO_IMAGE}\n")
+    result = sources.find([str(tmp_path)], io.StringIO(""), {"GO_IMAGE": "golang:1.24"})
+    assert sorted(use.written for use in result.uses) == [
+        "${GO_IMAGE}",
+        "alpine:3.19",
+        "golang:1.24",
+    ]
+
+
+def test_parse_build_args() -> None:
+    assert dockerfile.parse_build_args(["GO_IMAGE=golang:1.23", "EMPTY="]) == {
+        "GO_IMAGE": "golang:1.23",
+        "EMPTY": "",
+    }
+    assert dockerfile.parse_build_args([]) == {}
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("GO_IMAGE", "is not NAME=VALUE"),
+        ("=golang:1.23", "is not NAME=VALUE"),
+        ("1X=a", "is not NAME=VALUE"),
+        ("GO-IMAGE=a", "is not NAME=VALUE"),
+        ("GO_IMAGE=golang:1.23 extra", "without spaces or $"),
+        ("GO_IMAGE=$(id)", "without spaces or $"),
+        ("GO_IMAGE=golang\n:1.23", "without spaces or $"),
+        ("GO_IMAGE=\x1b[2J", "without spaces or $"),
+        ("GO_IMAGE=" + "a" * 1025, "at most 1024"),
+    ],
+)
+def test_bad_build_args_are_refused(given: str, message: str) -> None:
+    with pytest.raises(BadInputError, match=re.escape(message)):
+        dockerfile.parse_build_args([given])
+
+
+def test_a_build_arg_given_twice_is_refused() -> None:
+    with pytest.raises(BadInputError, match="GO_IMAGE: given twice"):
+        dockerfile.parse_build_args(["GO_IMAGE=a:1", "GO_IMAGE=b:1"])
 
 
 def test_dockerfile_escape_directive_and_comments_in_continuations() -> None:

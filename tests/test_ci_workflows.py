@@ -774,3 +774,142 @@ def test_gitlab_scripts_pass_shellcheck_as_posix_sh(rendered: tuple[dict[str, An
                     check=False,
                 )
                 assert result.returncode == 0, (name, entry, result.stdout)
+
+
+# -- make docker-audit on pull and merge requests -------------------------------------------
+
+PULL_REQUEST = "github.event_name == 'pull_request'"
+INSTALL = 'pipx install "$MKMULTIARCH_REQUIREMENT"'
+OWN_REQUIREMENT = "git+https://git.example.com/tools/mkmultiarch@v0.1.0"
+
+
+def requirement_of(data: dict[str, Any]) -> str:
+    from mkmultiarch import __version__
+
+    return str(data.get("mkmultiarch_requirement", f"mkmultiarch=={__version__}"))
+
+
+def step_index(steps: list[dict[str, Any]], run: str) -> int:
+    return next(i for i, step in enumerate(steps) if step.get("run", "").startswith(run))
+
+
+def test_github_audits_before_the_build_on_pull_requests_only(
+    rendered: tuple[dict[str, Any], Path],
+) -> None:
+    """Each job that builds installs mkmultiarch and runs make docker-audit for its own arches,
+    before building, on pull requests only; a failing step fails the job (no continue-on-error)."""
+    data, project = rendered
+    workflow = load(project / GITHUB)
+    audited = 0
+    for name, job in workflow["jobs"].items():
+        steps = job["steps"]
+        runs = [step.get("run", "") for step in steps]
+        if not any("make docker-build" in run for run in runs):
+            assert not any("docker-audit" in run or "pipx" in run for run in runs), name
+            continue
+        audited += 1
+        install, audit = step_index(steps, "pipx install"), step_index(steps, "make docker-audit")
+        build = step_index(steps, "make docker-build")
+        assert install < audit < build
+        assert steps[install]["run"] == INSTALL
+        assert steps[install]["env"] == {"MKMULTIARCH_REQUIREMENT": requirement_of(data)}
+        for step in (steps[install], steps[audit]):
+            assert step["if"] == PULL_REQUEST
+            assert "continue-on-error" not in step
+        assert steps[audit].get("env") == steps[build].get("env")  # the same ARCHES
+        expected = 'make docker-audit ARCHES="$ARCHES"' if "env" in steps[build] else ""
+        assert steps[audit]["run"] == (expected or "make docker-audit")
+    assert audited == 1  # build (a matrix job per runner's share) or publish
+    for event, ref in [
+        ("push", "refs/tags/v1.0.0"),
+        ("push", "refs/heads/main"),
+        ("push", "refs/heads/feature"),
+        ("workflow_dispatch", "refs/heads/main"),
+    ]:
+        assert not evaluate(PULL_REQUEST, event, ref, "main")
+    assert evaluate(PULL_REQUEST, "pull_request", "refs/pull/7/merge", "main")
+
+
+def gitlab_build_script(pipeline: dict[str, Any]) -> tuple[str, str]:
+    """(job, script) of the job that builds: .build (native) or publish (emulated)."""
+    for name in (".build", "publish"):
+        if name in pipeline:
+            scripts = [s for s in pipeline[name]["script"] if "merge_request_event" in s]
+            assert len(scripts) == 1
+            return name, scripts[0]
+    raise AssertionError("no build job")
+
+
+def run_gitlab_script(
+    script: str, tmp_path: Path, source: str, fail_audit: bool = False
+) -> tuple[int, list[str]]:
+    """Run SCRIPT as GitLab's sh does (set -e), with make, apk, dnf and pipx recording argv."""
+    stubs = tmp_path / "stubs"
+    stubs.mkdir(exist_ok=True)
+    log = tmp_path / "calls.log"
+    log.write_text("")
+    for name in ("make", "apk", "dnf", "pipx"):
+        stub = stubs / name
+        stub.write_text(
+            '#!/bin/sh\necho "${0##*/} $*" >>"$CALLS"\n'
+            '[ "${0##*/} $1" = "make docker-audit" ] && [ "$FAIL_AUDIT" = 1 ] && exit 1\nexit 0\n'
+        )
+        stub.chmod(0o755)
+    env = {
+        "PATH": f"{stubs}{os.pathsep}/usr/bin{os.pathsep}/bin",
+        "CALLS": str(log),
+        "FAIL_AUDIT": "1" if fail_audit else "0",
+        "CI_PIPELINE_SOURCE": source,
+        "ARCHES": "amd64",
+        "MKMULTIARCH_REQUIREMENT": "mkmultiarch==9.9.9",
+    }
+    result = subprocess.run(
+        ["sh", "-e", "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    return result.returncode, log.read_text().splitlines()
+
+
+def test_gitlab_audits_before_the_build_on_merge_requests_only(
+    rendered: tuple[dict[str, Any], Path], tmp_path: Path
+) -> None:
+    data, project = rendered
+    pipeline = load(project / GITLAB)
+    assert pipeline["variables"]["MKMULTIARCH_REQUIREMENT"] == requirement_of(data)
+    _, script = gitlab_build_script(pipeline)
+    podman = data.get("engine") == "podman"
+    installer = "dnf install -y --quiet pipx" if podman else "apk add --no-cache pipx"
+    share = ' ARCHES="$ARCHES"' if native(data) else ""
+    code, calls = run_gitlab_script(script, tmp_path, "merge_request_event")
+    assert code == 0
+    assert calls == [
+        installer,
+        "pipx install mkmultiarch==9.9.9",
+        f"make docker-audit{' ARCHES=amd64' if share else ''}",
+        f"make docker-build{' ARCHES=amd64' if share else ''}",
+    ]
+    code, calls = run_gitlab_script(script, tmp_path, "merge_request_event", fail_audit=True)
+    assert code != 0
+    assert not any(call.startswith("make docker-build") for call in calls)
+    _, calls = run_gitlab_script(script, tmp_path, "push")
+    assert not any("docker-audit" in call or "pipx" in call for call in calls)
+    assert "PIPX_BIN_DIR=/usr/local/bin " + INSTALL in script  # on PATH for make
+
+
+def test_the_configured_requirement_is_installed(tmp_path: Path) -> None:
+    data = {
+        "image": "org/app",
+        "ci": ["github", "gitlab"],
+        "mkmultiarch_requirement": OWN_REQUIREMENT,
+    }
+    render_into(tmp_path, data)
+    workflow = load(tmp_path / GITHUB)
+    installs = [
+        step
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if step.get("run") == INSTALL
+    ]
+    assert installs and all(
+        step["env"] == {"MKMULTIARCH_REQUIREMENT": OWN_REQUIREMENT} for step in installs
+    )
+    assert load(tmp_path / GITLAB)["variables"]["MKMULTIARCH_REQUIREMENT"] == OWN_REQUIREMENT

@@ -140,6 +140,7 @@ def test_version_comes_from_git_describe(project: Path) -> None:
 PUBLIC_TARGETS = [
     "help",
     "version",
+    "docker-audit",
     "docker-build",
     "docker-push-arch",
     "docker-multiarch",

@@ -299,6 +299,7 @@ def test_shellcheck_passes_on_every_recipe(name: str, tmp_path: Path) -> None:
         "docker-push",
         "docker-manifest",
         "docker-verify",
+        "docker-audit",
         "registry-login",
         "help",
         "version",

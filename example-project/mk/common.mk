@@ -13,6 +13,8 @@
 #   $(call arch_image,arm-v7)   IMAGE:arm-v7-VERSION
 #   $(call platform_flags,S)    --os linux --arch arm --variant v7, for manifest list entries
 #   $(show_help)                recipe lines of make help
+#   $(run_audit)                recipe lines of make docker-audit (mkmultiarch audit)
+#   $(run_verify)               shell: make docker-verify (mkmultiarch verify, else check_platforms)
 #   $(require_pushed)           shell: fail unless every per-arch image is in the registry
 #   $(call check_platforms,L)   shell: fail unless each list in L (shell words) has every arch of ARCHES
 #   $(call remove_image,REF)    recipe line: remove a local image if there is one
@@ -97,6 +99,20 @@ override define show_help
 	@echo "  list:     $$REGISTRY/$$IMG:$$VERSION$(if $(filter 1,$(LATEST)), $$REGISTRY/$$IMG:latest)"
 endef
 
+# The recipe of `make docker-audit`: mkmultiarch audit of DOCKERFILE, and of the
+# multiarch.yaml next to this Makefile if there is one, for every arch of
+# ARCHES, with the GO_IMAGE and RUNTIME_IMAGE of this run as build args.
+# Only this target needs mkmultiarch; without it, one line says how to install it.
+override define run_audit
+	@command -v mkmultiarch >/dev/null 2>&1 || { echo "make: docker-audit needs mkmultiarch," \
+		"which is not on PATH: pipx install 'mkmultiarch==0.1.0'" >&2; exit 2; }
+	@paths=("$$DOCKERFILE"); config=$$(dirname -- "$$THIS_MAKEFILE")/multiarch.yaml; \
+	if [[ -f $$config ]]; then paths+=("$$config"); fi; \
+	mkmultiarch audit $(VERIFY_FLAGS) $(addprefix --arch ,$(ARCHES)) \
+		--build-arg "GO_IMAGE=$$GO_IMAGE" --build-arg "RUNTIME_IMAGE=$$RUNTIME_IMAGE" \
+		-- "$${paths[@]}"
+endef
+
 # docker-manifest's guard: fail, naming them, unless every per-arch image of
 # this version is in the registry (the engine's in_registry asks).
 override require_pushed = missing=(); \
@@ -121,6 +137,18 @@ override check_platforms = arches=($(ARCHES)); \
 		done; \
 		echo "ok: $$list lists $(ARCHES)"; \
 	done
+
+# docker-verify: mkmultiarch verify of each pushed list where it is installed,
+# else check_platforms with the client alone.
+override run_verify = lists=($(LIST_IMAGES)); \
+	if command -v mkmultiarch >/dev/null 2>&1; then \
+		for list in "$${lists[@]}"; do \
+			mkmultiarch verify $(VERIFY_FLAGS) $(addprefix --arch ,$(ARCHES)) "$$list"; \
+		done; \
+	else \
+		echo "mkmultiarch is not installed: checking platforms with $(DOCKER) manifest inspect only"; \
+		$(call check_platforms,"$${lists[@]}"); \
+	fi
 
 # One recipe line per image (the blank line before endef ends each line).
 override define remove_image

@@ -424,6 +424,16 @@ def audit_command(
             show_default=False,
         ),
     ] = None,
+    build_arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--build-arg",
+            help="NAME=VALUE: the value of a Dockerfile's global ARG NAME, as docker build "
+            "--build-arg (e.g. GO_IMAGE=mirror.example.com/golang:1.23); repeat it.",
+            metavar="NAME=VALUE",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Find every image reference (Kubernetes, Compose, Dockerfiles, CI, multiarch.yaml)
     and check in its registry that it has every required platform.
@@ -435,7 +445,7 @@ def audit_command(
     """
     import sys
 
-    from mkmultiarch.inspect.audit import check, report, sources
+    from mkmultiarch.inspect.audit import check, dockerfile, report, sources
     from mkmultiarch.inspect.audit.resolve import Resolver
     from mkmultiarch.inspect.verify.inputs import parse_arch_tokens
 
@@ -444,7 +454,8 @@ def audit_command(
         raise BadInputError(f"--format: {chosen!r}; use one of: {', '.join(report.FORMATS)}")
     flags = [item.token for item in parse_arch_tokens(arch or [])]
     host = parse_arch_tokens([build_arch])[0].token if build_arch else check.host_arch()
-    found = sources.find(paths or ["."], sys.stdin)
+    build_args = dockerfile.parse_build_args(build_arg or [])
+    found = sources.find(paths or ["."], sys.stdin, build_args)
     required, required_source = check.required_arches(flags, found)
     resolver = Resolver(insecure=lambda registry: insecure)
     result = check.audit(found, required, required_source, host, resolver)

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from mkmultiarch import __version__
 from mkmultiarch.arches import SUPPORTED_ARCHES
 from mkmultiarch.errors import BadInputError
 from mkmultiarch.names import CONFIG_FILE, IMAGE_PATH, IMAGE_REF, REGISTRY_HOST, TAG
@@ -34,6 +35,15 @@ RELATIVE_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z
 SOURCE_URL = re.compile(r"^(?:https?://[A-Za-z0-9._~%/:-]+)?\Z")
 # A GitHub runner label or a GitLab runner tag: written into YAML unquoted.
 RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
+# A pip requirement for mkmultiarch itself (CI installs it with pipx, in quotes): a name
+# with version specifiers, or an https URL (a wheel, or git+https://host/path@ref).
+# No spaces, quotes, $, ;, backticks, backslashes or #: it is written into YAML and shell.
+_SPECIFIER = r"(?:===?|>=|<=|~=|!=|>|<)[A-Za-z0-9.*+!_-]+"
+PIP_REQUIREMENT = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,99})(?:\[[A-Za-z0-9._-]+(?:,[A-Za-z0-9._-]+)*\])?"
+    rf"(?:{_SPECIFIER}(?:,{_SPECIFIER})*)?"
+    r"|(?:git\+)?https://[A-Za-z0-9][A-Za-z0-9._~%/:@+=-]{0,500})\Z"
+)
 MAX_REPOSITORY_LENGTH = 255
 
 # How much of multiarch.yaml is read, and how it may be written (see load and parse).
@@ -251,6 +261,16 @@ SETTINGS: tuple[Setting, ...] = (
     _runner_label("gitlab_tag_amd64", "saas-linux-small-amd64", "GitLab runner tag for amd64 jobs"),
     _runner_label("gitlab_tag_arm64", "saas-linux-small-arm64", "GitLab runner tag for arm64 jobs"),
     Setting(
+        "mkmultiarch_requirement",
+        default=f"mkmultiarch=={__version__}",
+        help="pip requirement CI installs mkmultiarch from (pipx) to run make docker-audit on "
+        "pull requests: name==X.Y.Z, or an https:// wheel or git+https://host/path@ref URL",
+        pattern=PIP_REQUIREMENT,
+        allowed="use a pip requirement such as mkmultiarch==0.1.0, or an https:// wheel or "
+        "git+https://host/path@ref URL (no spaces, quotes, $ or ;)",
+        asked_when="ci | length > 0",
+    ),
+    Setting(
         "go_module",
         default="",
         copier_default="example.com/{{ image }}",
@@ -296,6 +316,7 @@ class Config:
     github_runner_arm64: str = _DEFAULTS["github_runner_arm64"]
     gitlab_tag_amd64: str = _DEFAULTS["gitlab_tag_amd64"]
     gitlab_tag_arm64: str = _DEFAULTS["gitlab_tag_arm64"]
+    mkmultiarch_requirement: str = _DEFAULTS["mkmultiarch_requirement"]
 
     def template_context(self) -> dict[str, Any]:
         """The variables the templates see; the Copier answers carry the same names."""
@@ -423,6 +444,7 @@ def validate(data: dict[str, Any]) -> Config:
         github_runner_arm64=_checked_text(data, "github_runner_arm64"),
         gitlab_tag_amd64=_checked_text(data, "gitlab_tag_amd64"),
         gitlab_tag_arm64=_checked_text(data, "gitlab_tag_arm64"),
+        mkmultiarch_requirement=_checked_text(data, "mkmultiarch_requirement"),
     )
 
 

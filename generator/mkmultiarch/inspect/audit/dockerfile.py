@@ -2,6 +2,8 @@
 
 - `ARG`s before the first `FROM` are the only ones a `FROM` can use: their
   defaults are substituted; a variable with no default is reported unresolved.
+  A build arg given (`mkmultiarch audit --build-arg NAME=VALUE`, as
+  `docker build --build-arg`) replaces the default of the global ARG it names.
 - A stage name (`FROM ... AS build`, then `FROM build`) is not an image, nor
   is `scratch`; `COPY --from=` a stage name or index is not one either.
 - `FROM --platform=$BUILDPLATFORM` runs on the build host: it needs only the
@@ -14,12 +16,46 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from mkmultiarch.errors import BadInputError
 from mkmultiarch.inspect.audit.uses import BUILD, REQUIRED, Needs, Use, substitute
 
 _DIRECTIVE = re.compile(r"^#\s*([A-Za-z]+)\s*=\s*(\S+)\s*$")
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
+MAX_BUILD_ARG_VALUE = 1024
+
+
+def parse_build_args(given: Sequence[str]) -> dict[str, str]:
+    """`--build-arg NAME=VALUE` values as a mapping; BadInputError (exit 2) for a bad one.
+
+    NAME is an ARG name; VALUE has no whitespace or control characters and no `$`
+    (a value is used as it is, never expanded), at most MAX_BUILD_ARG_VALUE
+    characters. Each NAME at most once.
+    """
+    build_args: dict[str, str] = {}
+    for item in given:
+        name, sep, value = item.partition("=")
+        if not sep or not _ARG_NAME.match(name):
+            raise BadInputError(
+                f"--build-arg: {item[:60]!r} is not NAME=VALUE with NAME an ARG name "
+                "(letters, digits, _), e.g. --build-arg GO_IMAGE=golang:1.23"
+            )
+        if (
+            len(value) > MAX_BUILD_ARG_VALUE
+            or "$" in value
+            or any(not char.isprintable() or char.isspace() for char in value)
+        ):
+            raise BadInputError(
+                f"--build-arg {name}: the value must be at most {MAX_BUILD_ARG_VALUE} printable "
+                "characters without spaces or $"
+            )
+        if name in build_args:
+            raise BadInputError(f"--build-arg {name}: given twice; give each name once")
+        build_args[name] = value
+    return build_args
 
 
 @dataclass(frozen=True)
@@ -89,7 +125,9 @@ def _platform_needs(value: str, args: dict[str, str]) -> Needs:
     return (arch,) if os_name == "linux" and arch else REQUIRED
 
 
-def find(file: str, text: str) -> list[Use]:
+def find(file: str, text: str, build_args: Mapping[str, str] | None = None) -> list[Use]:
+    """The image references in a Dockerfile; BUILD_ARGS replace the global ARGs they name."""
+    given = build_args or {}
     uses: list[Use] = []
     args: dict[str, str] = {}  # global ARGs with a default
     stages: set[str] = set()
@@ -100,7 +138,9 @@ def find(file: str, text: str) -> list[Use]:
         if instruction.keyword == "ARG" and not seen_from:
             for word in words:
                 name, sep, default = word.partition("=")
-                if sep:
+                if name in given:
+                    args[name] = given[name]
+                elif sep:
                     args[name] = substitute(default, args)[0]
             continue
         if instruction.keyword == "FROM":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -210,8 +210,14 @@ def _read_yaml(file: str, text: str, kind: str, found: Found) -> None:
     found.files += 1
 
 
-def read_file(path: Path, file: str, kind: str, found: Found) -> None:
-    """Add what FILE (at PATH, of KIND) holds to FOUND."""
+def read_file(
+    path: Path,
+    file: str,
+    kind: str,
+    found: Found,
+    build_args: Mapping[str, str] | None = None,
+) -> None:
+    """Add what FILE (at PATH, of KIND) holds to FOUND; BUILD_ARGS apply to Dockerfiles."""
     try:
         text = _read_text(path)
     except (OSError, ValueError) as error:
@@ -219,7 +225,7 @@ def read_file(path: Path, file: str, kind: str, found: Found) -> None:
         found.skipped.append(f"{file}: {reason}")
         return
     if kind == "dockerfile":
-        found.uses += dockerfile.find(file, text)
+        found.uses += dockerfile.find(file, text, build_args)
         found.files += 1
     elif kind == "project":
         config = project.find(file, text)
@@ -230,8 +236,10 @@ def read_file(path: Path, file: str, kind: str, found: Found) -> None:
         _read_yaml(file, text, kind, found)
 
 
-def find(paths: Sequence[str], stdin: TextIO) -> Found:
-    """Every image reference in PATHS (files, directories, `-` for standard input)."""
+def find(paths: Sequence[str], stdin: TextIO, build_args: Mapping[str, str] | None = None) -> Found:
+    """Every image reference in PATHS (files, directories, `-` for standard input).
+
+    BUILD_ARGS (NAME to value) replace the defaults of the Dockerfiles' global ARGs."""
     found = Found()
     for given in paths or ["."]:
         if given == STDIN:
@@ -242,9 +250,9 @@ def find(paths: Sequence[str], stdin: TextIO) -> Found:
             for file in walk(path):
                 kind = kind_of(file)
                 if kind:
-                    read_file(file, os.path.normpath(file), kind, found)
+                    read_file(file, os.path.normpath(file), kind, found, build_args)
         elif path.is_file():
-            read_file(path, given, kind_of(path) or "yaml", found)
+            read_file(path, given, kind_of(path) or "yaml", found, build_args)
         else:
             raise BadInputError(f"{given}: no such file or directory")
     return found
