@@ -68,7 +68,9 @@ class E2EEnv:
     @property
     def engine(self) -> str:
         """What every e2e test reports it ran against."""
-        return f"Docker {self.engine_version}, buildx {self.buildx_version}, {self.store} image store"
+        return (
+            f"Docker {self.engine_version}, buildx {self.buildx_version}, {self.store} image store"
+        )
 
     @property
     def auth(self) -> Auth:
@@ -673,7 +675,14 @@ def run_list_for_arch(
     )
     pinned = f"{project.registry}/{project.img}@{entry['digest']}"
     by_digest = project.docker(
-        "run", "--rm", "--pull", "always", "--platform", f"linux/{arch}", pinned, "--version",
+        "run",
+        "--rm",
+        "--pull",
+        "always",
+        "--platform",
+        f"linux/{arch}",
+        pinned,
+        "--version",
         merge_stderr=False,
     )
     assert by_digest.returncode == 0, by_digest.tail()

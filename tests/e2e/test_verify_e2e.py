@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import socket
 import sys
 from dataclasses import dataclass
@@ -370,9 +371,10 @@ def test_doctor_on_this_host(built: Built, e2e_env: E2EEnv, tmp_path: Path) -> N
         assert result.returncode == 0, result.stdout + result.stderr
         assert f"engine {e2e_env.engine_version}" in result.stdout
         assert "buildx plugin" in result.stdout
-        assert f"image store            {e2e_env.store}" in result.stdout
-        assert "ok       path: docker manifest  used by this project" in result.stdout
+        out = result.stdout
+        assert re.search(rf"^ok +image store +{e2e_env.store} ", out, re.M), out
+        assert re.search(r"^ok +path: docker manifest +used by this project", out, re.M), out
         if e2e_env.store == "containerd":
-            assert "ok       path: buildx" in result.stdout
+            assert re.search(r"^ok +path: buildx ", out, re.M), out
         assert "QEMU linux/arm64" in result.stdout and "QEMU linux/arm/v7" in result.stdout
         assert "reachable over plain HTTP only" in result.stdout
