@@ -646,21 +646,8 @@ def run_list_for_arch(
     by digest, which pins exactly that slot. Both are removed again.
     """
     ref = project.list_ref(tag)
-    result = project.docker(
-        "run",
-        "--rm",
-        "--pull",
-        "always",
-        "--platform",
-        f"linux/{arch}",
-        ref,
-        "--version",
-        merge_stderr=False,
-    )
-    assert result.returncode == 0, result.tail()
-    assert result.stdout.strip() == expected_version_line(binary, project.version, arch), (
-        result.tail()
-    )
+    expected = expected_version_line(binary, project.version, arch)
+    run_version(project, ref, arch, expected)
     index, _ = registry_get_manifest(
         project.registry, project.img, tag or project.version, auth=auth
     )
@@ -674,22 +661,27 @@ def run_list_for_arch(
         f"{ref} for linux/{arch} is neither the list's linux/{arch} entry nor the list"
     )
     pinned = f"{project.registry}/{project.img}@{entry['digest']}"
-    by_digest = project.docker(
+    run_version(project, pinned, arch, expected)
+    for name in (ref, pinned):
+        untag = project.docker("image", "rm", name)
+        assert untag.returncode == 0, untag.tail()
+
+
+def run_version(project: MakeProject, ref: str, arch: str, expected: str) -> None:
+    """``docker run --pull always --platform linux/ARCH REF --version`` prints EXPECTED."""
+    result = project.docker(
         "run",
         "--rm",
         "--pull",
         "always",
         "--platform",
         f"linux/{arch}",
-        pinned,
+        ref,
         "--version",
         merge_stderr=False,
     )
-    assert by_digest.returncode == 0, by_digest.tail()
-    assert by_digest.stdout.strip() == result.stdout.strip(), by_digest.tail()
-    for name in (ref, pinned):
-        untag = project.docker("image", "rm", name)
-        assert untag.returncode == 0, untag.tail()
+    assert result.returncode == 0, result.tail()
+    assert result.stdout.strip() == expected, result.tail()
 
 
 def verify_lists(project: MakeProject, arches: tuple[str, ...]) -> list[CmdResult]:
