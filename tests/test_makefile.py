@@ -308,3 +308,134 @@ def test_legacy_builder_is_refused(project: Path) -> None:
     result = make(project, f"DOCKER={docker}", "check-builder", env={"DOCKER_BUILDKIT": "0"})
     assert result.returncode == 2
     assert "DOCKER_BUILDKIT=0: BuildKit is required" in result.stderr
+
+
+# docker-verify's fallback (no mkmultiarch on PATH) reads the list JSON a stand-in client
+# prints for `manifest inspect`: whole platforms count, not architectures alone.
+DOCKER_LIST_JSON = """\
+{
+   "schemaVersion": 2,
+   "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+   "manifests": [
+      {
+         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+         "size": 527,
+         "digest": "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+         "platform": {
+            "architecture": "amd64",
+            "os": "linux"
+         }
+      },
+      {
+         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+         "size": 527,
+         "digest": "sha256:2222222222222222222222222222222222222222222222222222222222222222",
+         "platform": {
+            "architecture": "arm",
+            "os": "linux",
+            "variant": "v6"
+         }
+      },
+      {
+         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+         "size": 527,
+         "digest": "sha256:3333333333333333333333333333333333333333333333333333333333333333",
+         "platform": {
+            "architecture": "arm",
+            "os": "linux",
+            "variant": "v7"
+         }
+      }
+   ]
+}
+"""
+# As a registry (or buildx imagetools inspect --raw) gives it: one line, attestation
+# entries (unknown/unknown, with annotations), arm64 with the variant v8 podman writes.
+OCI_INDEX_JSON = (
+    '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":['
+    '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:a","size":1,'
+    '"platform":{"architecture":"386","os":"linux"}},'
+    '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:b","size":1,'
+    '"platform":{"architecture":"arm64","os":"linux","variant":"v8"}},'
+    '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:c","size":1,'
+    '"annotations":{"vnd.docker.reference.digest":"sha256:a",'
+    '"vnd.docker.reference.type":"attestation-manifest"},'
+    '"platform":{"architecture":"unknown","os":"unknown"}},'
+    '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:d","size":1,'
+    '"annotations":{"vnd.docker.reference.digest":"sha256:b",'
+    '"vnd.docker.reference.type":"attestation-manifest"},'
+    '"platform":{"architecture":"unknown","os":"unknown"}}]}'
+)
+# arm/v7 but no arm/v6: an architecture-only check sees "arm" and passes.
+NO_V6_LIST_JSON = DOCKER_LIST_JSON.replace('"variant": "v6"', '"variant": "v7"')
+
+
+def inspecting_docker(directory: Path, manifest_json: str) -> Path:
+    """A stand-in docker client whose `manifest inspect` prints MANIFEST_JSON."""
+    (directory / "list.json").write_text(manifest_json)
+    script = directory / "docker"
+    script.write_text(
+        "#!/usr/bin/env bash\n"
+        f'if [[ $1 == manifest && $2 == inspect ]]; then cat "{directory}/list.json"; exit 0; fi\n'
+        "exit 99\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+@pytest.mark.parametrize(
+    ("manifest_json", "arches", "missing"),
+    [
+        (DOCKER_LIST_JSON, "amd64 arm/v6 arm/v7", None),
+        (DOCKER_LIST_JSON, "arm/v6", None),
+        (DOCKER_LIST_JSON, "amd64 arm64", "linux/arm64"),
+        (OCI_INDEX_JSON, "386 arm64", None),
+        (OCI_INDEX_JSON, "386 arm64 amd64", "linux/amd64"),
+        (NO_V6_LIST_JSON, "amd64 arm/v7", None),
+        (NO_V6_LIST_JSON, "amd64 arm/v6 arm/v7", "linux/arm/v6"),
+    ],
+    ids=[
+        "docker",
+        "docker-subset",
+        "docker-no-arm64",
+        "oci",
+        "oci-no-amd64",
+        "no-v6",
+        "v6-missing",
+    ],
+)
+def test_verify_fallback_compares_whole_platforms(
+    project: Path, manifest_json: str, arches: str, missing: str | None
+) -> None:
+    docker = inspecting_docker(project, manifest_json)
+    result = make(
+        project,
+        f"DOCKER={docker}",
+        "VERSION=x",
+        f"ARCHES={arches}",
+        "docker-verify",
+        env={"PATH": "/usr/bin:/bin"},  # no mkmultiarch: the fallback runs
+    )
+    assert "manifest inspect only" in result.stdout, result.stdout + result.stderr
+    image = "docker.io/thedoh/somethingsoon"
+    if missing is None:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.count(f"lists {arches}\n") == 2, result.stdout
+    else:
+        assert result.returncode != 0, result.stdout
+        assert f"make: {image}:x has no {missing} entry (it lists: " in result.stderr
+        assert "unknown" not in result.stderr  # attestation entries are not platforms
+
+
+def test_verify_fallback_names_what_the_list_holds(project: Path) -> None:
+    docker = inspecting_docker(project, OCI_INDEX_JSON)
+    result = make(
+        project,
+        f"DOCKER={docker}",
+        "VERSION=x",
+        "ARCHES=arm/v7",
+        "docker-verify",
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode != 0
+    assert "has no linux/arm/v7 entry (it lists: linux/386 linux/arm64/v8)" in result.stderr

@@ -16,7 +16,8 @@
 #   $(run_audit)                recipe lines of make docker-audit (mkmultiarch audit)
 #   $(run_verify)               shell: make docker-verify (mkmultiarch verify, else check_platforms)
 #   $(require_pushed)           shell: fail unless every per-arch image is in the registry
-#   $(call check_platforms,L)   shell: fail unless each list in L (shell words) has every arch of ARCHES
+#   $(call check_platforms,L)   shell: fail unless each list in L (shell words) has every platform of ARCHES
+#   $(list_platforms)           shell: print os/arch[/variant] of each entry of the list JSON on stdin
 #   $(call remove_image,REF)    recipe line: remove a local image if there is one
 #   $(call remove_list,TAG)     recipe line: remove the local list IMAGE:TAG (the engine's drop_list)
 # Every name here is defined with `override`: make IMAGE=... cannot replace it.
@@ -127,16 +128,35 @@ override require_pushed = missing=(); \
 	fi
 
 # docker-verify's check where mkmultiarch is not installed: list_json (the
-# engine's, or buildx's) prints each pushed list, which must name every arch.
+# engine's, or buildx's) prints each pushed list, which must hold every platform
+# of ARCHES, variant included (arm/v6 is not arm/v7).
 override check_platforms = arches=($(ARCHES)); \
 	for list in $(1); do \
 		manifest=$$($(call list_json,"$$list")); \
+		platforms=$$(printf '%s\n' "$$manifest" | $(list_platforms)); \
 		for arch in "$${arches[@]}"; do \
-			grep -q "\"architecture\": *\"$${arch%%/*}\"" <<<"$$manifest" \
-				|| { echo "make: $$list has no linux/$$arch entry" >&2; exit 1; }; \
+			grep -qxF "linux/$$arch" <<<"$$platforms" \
+				|| { [[ $$arch == arm64 ]] && grep -qxF linux/arm64/v8 <<<"$$platforms"; } \
+				|| { echo "make: $$list has no linux/$$arch entry" \
+					"(it lists: $${platforms//$$'\n'/ })" >&2; exit 1; }; \
 		done; \
 		echo "ok: $$list lists $(ARCHES)"; \
 	done
+
+# Reads a Docker manifest list or an OCI index (docker manifest inspect, buildx
+# imagetools inspect --raw and podman manifest inspect use the same field names)
+# on stdin and prints one os/architecture[/variant] line per entry. An entry's
+# "platform": {...} holds no nested object: with the JSON on one line, grep -o
+# cuts out one such object per line, and awk picks its "os", "architecture" and
+# "variant" strings. Attestation entries (unknown/unknown) are left out.
+override list_platforms = tr -d '\n\r' | { grep -oE '"platform" *: *\{[^}]*\}' || true; } \
+	| awk 'function field(name, text) { \
+			if (!match($$0, "\"" name "\" *: *\"[^\"]*\"")) return ""; \
+			text = substr($$0, RSTART, RLENGTH); sub(/^"[^"]*" *: *"/, "", text); \
+			return substr(text, 1, length(text) - 1) } \
+		{ platform = field("os") "/" field("architecture"); \
+			if (field("variant") != "") platform = platform "/" field("variant"); \
+			if (platform != "unknown/unknown") print platform }'
 
 # docker-verify: mkmultiarch verify of each pushed list where it is installed,
 # else check_platforms with the client alone.
