@@ -96,9 +96,8 @@ def check_configs(project: MakeProject, index: dict[str, Any], *, auth: Any = No
             project.registry, project.img, entry["digest"], auth=auth
         )
         assert "config" in manifest, f"{platform} entry is not an image: {manifest}"
-        config = json.loads(
-            registry_get_blob(project.registry, project.img, manifest["config"]["digest"], auth=auth)
-        )
+        digest = manifest["config"]["digest"]
+        config = json.loads(registry_get_blob(project.registry, project.img, digest, auth=auth))
         configured = platform_string(
             {
                 "os": config.get("os"),
@@ -156,6 +155,9 @@ def test_one_call_push_publishes_a_verified_list(one_call: OneCall, e2e_env: E2E
         index = check_list(project.registry, project.img, tag, ARCHES)
         check_configs(project, index)
     verify_lists(project, ARCHES)
+    # The Makefile's own check (mkmultiarch verify, found on PATH).
+    verified = project.make("docker-verify")
+    assert verified.returncode == 0, verified.tail(60)
     check_runs(project, BINARY, ARCHES)
 
 
@@ -341,6 +343,11 @@ def test_attestations_kept_give_a_flat_index_verify_accepts(
     table = verify(project, ref, ARCHES)
     assert table.returncode == 0, table.tail(60)
     assert f"with {len(ARCHES)} platform(s) + " in table.output, table.tail()
+    # unknown/unknown rows are shown as attestations, never checked as a platform.
+    for line in table.output.splitlines():
+        if line.startswith("unknown/unknown"):
+            assert line.rstrip().endswith("attestation, not a platform"), line
+    assert "unknown/unknown config" not in table.output, table.tail()
     report = verify(project, ref, ARCHES, "--json")
     assert report.returncode == 0, report.tail(60)
     data = json.loads(report.stdout)
