@@ -7,7 +7,8 @@ What runs is the example project's Go app, re-rendered with ``builder: buildx``:
   here: no Docker Hub, so no moby/buildkit image) build several platforms at once; on the
   classic store the test checks buildx's refusal, and that no list reached the registry;
 * the split path: two runners, each with its own DOCKER_CONFIG and login, push their arches
-  by digest (``make docker-push-arch``; one platform per build, so both stores), a third
+  (``make docker-push-arch``: one platform per build, tagged IMAGE:<arch>-VERSION, so the
+  docker driver does it on both stores) and record each digest, a third
   gets only their ``.digests/<version>/`` files and runs ``make docker-manifest``
   (``docker buildx imagetools create``) against the registry that needs a login;
 * attestations left on (``BUILDX_NO_DEFAULT_ATTESTATIONS=0``): the index stays flat and
@@ -45,6 +46,7 @@ from .conftest import (
     platform_string,
     registry_get_blob,
     registry_get_manifest,
+    registry_manifest_digest,
     registry_tag_exists,
     registry_tags,
     run_cmd,
@@ -170,7 +172,6 @@ class Split:
     runner_b: MakeProject
     merge: MakeProject
     push_arch: CmdResult
-    driver: str
     refused: CmdResult
     merged: CmdResult
 
@@ -187,38 +188,6 @@ def login(runner: MakeProject, e2e: E2EEnv) -> None:
 
 def digests_dir(runner: MakeProject) -> Path:
     return runner.path / ".digests" / runner.version
-
-
-def builder_driver(runner: MakeProject) -> str:
-    """The driver of the runner's current buildx builder (``docker`` here)."""
-    result = runner.docker("buildx", "inspect", merge_stderr=False)
-    assert result.returncode == 0, result.tail()
-    for line in result.stdout.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "Driver":
-            return value.strip()
-    raise AssertionError(f"no Driver in `docker buildx inspect`:\n{result.stdout}")
-
-
-def hand_on_digest(runner: MakeProject, arch: str) -> None:
-    """What a runner on the docker driver can do instead of docker-push-arch: push the
-    arch's image under its tag, and write its digest where docker-push-arch would."""
-    suffix = arch_suffix(arch)
-    digests = digests_dir(runner)
-    digests.mkdir(parents=True, exist_ok=True)
-    metadata = digests / f"{suffix}.json"
-    output = f"type=image,name={runner.arch_ref(arch)},push=true,registry.insecure=true"
-    args = ["buildx", "build", "--platform", f"linux/{arch}"]
-    args += ["--build-arg", f"GO_IMAGE={runner.e2e.go_image}", "--build-arg"]
-    args += [f"VERSION={runner.version}", "--output", output, "--metadata-file", str(metadata)]
-    result = run_cmd(
-        [runner.e2e.docker, *args, "."],
-        env={**runner.env, "BUILDX_NO_DEFAULT_ATTESTATIONS": "1"},
-        cwd=runner.path,
-    )
-    assert result.returncode == 0, result.tail(60)
-    digest = json.loads(metadata.read_text())["containerimage.digest"]
-    (digests / suffix).write_text(digest + "\n")
 
 
 @pytest.fixture(scope="module")
@@ -244,18 +213,10 @@ def split(
         runners[key] = replace(runner_a, path=path, docker_config=config, arches=arches)
     for runner in runners.values():
         login(runner, e2e_env)
-    driver = builder_driver(runner_a)
     push_arch = runner_a.make("docker-push-arch")
-    if driver == "docker" or push_arch.returncode != 0:
-        # buildx's docker driver cannot push by digest (either store): hand the digests
-        # on the way a docker-driver runner can, so the merge half still runs for real.
-        shutil.rmtree(digests_dir(runner_a), ignore_errors=True)
-        for key in ("a", "b"):
-            for arch in runners[key].arches:
-                hand_on_digest(runners[key], arch)
-    else:
-        pushed_b = runners["b"].make("docker-push-arch")
-        assert pushed_b.returncode == 0, pushed_b.tail(60)
+    assert push_arch.returncode == 0, push_arch.tail(60)
+    pushed_b = runners["b"].make("docker-push-arch")
+    assert pushed_b.returncode == 0, pushed_b.tail(60)
     merge_digests = digests_dir(runners["merge"])
     merge_digests.mkdir(parents=True)
     # First only runner A's digests: the merge must refuse, naming runner B's arches.
@@ -265,26 +226,23 @@ def split(
     for arch in RUNNER_B:
         shutil.copy(digests_dir(runners["b"]) / arch_suffix(arch), merge_digests)
     merged = runners["merge"].make("docker-manifest")
-    return Split(runner_a, runners["b"], runners["merge"], push_arch, driver, refused, merged)
+    return Split(runner_a, runners["b"], runners["merge"], push_arch, refused, merged)
 
 
-PUSH_BY_DIGEST_REFUSAL = "push-by-digest is currently not implemented for docker driver"
-
-
-def test_split_push_arch_needs_a_builder_that_pushes_by_digest(
+def test_split_push_arch_pushes_each_arch_and_hands_on_its_digest(
     split: Split, e2e_env: E2EEnv
 ) -> None:
-    """docker-push-arch pushes by digest. buildx's docker driver (the default builder, the
-    only one here) refuses that on both stores; another driver pushes and hands on digests."""
+    """docker-push-arch on buildx's default (docker) driver, either store: each arch is pushed
+    as IMAGE:<arch>-VERSION and its digest written to .digests/VERSION/<arch>."""
     result, runner = split.push_arch, split.runner_a
-    if split.driver == "docker":
-        assert result.returncode != 0, result.tail()
-        assert PUSH_BY_DIGEST_REFUSAL in result.output, result.tail()
-        return
     assert result.returncode == 0, result.tail(60)
     for arch in runner.arches:
         digest = (digests_dir(runner) / arch_suffix(arch)).read_text().strip()
         assert f"==> pushed {runner.image}@{digest} for linux/{arch}" in result.output
+        tagged = registry_manifest_digest(
+            runner.registry, runner.img, f"{arch_suffix(arch)}-{runner.version}", auth=e2e_env.auth
+        )
+        assert tagged == digest, (arch, tagged, digest)
 
 
 def test_split_merge_refuses_a_missing_digest(split: Split, e2e_env: E2EEnv) -> None:

@@ -38,7 +38,9 @@ pytestmark = pytest.mark.docker
 
 ARCHES = ("amd64", "386", "arm/v6", "arm/v7")
 SEED_TARGETS = ("clean", "docker-build", "docker-push")
-ATTESTATIONS_NOTE = "make: attestations dropped: docker manifest lists plain images (buildx keeps them)"
+ATTESTATIONS_NOTE = (
+    "make: attestations dropped: docker manifest lists plain images (buildx keeps them)"
+)
 
 
 @dataclass
@@ -99,9 +101,7 @@ def test_lists_hold_each_slot_with_its_own_config(built: Built) -> None:
             assert per_arch == manifest, f"{arch}: the list entry is not its per-arch tag"
     variants = {
         platform_string(entry["platform"]): entry["platform"].get("variant")
-        for entry in check_list(project.registry, project.img, project.version, ARCHES)[
-            "manifests"
-        ]
+        for entry in check_list(project.registry, project.img, project.version, ARCHES)["manifests"]
     }
     assert variants["linux/arm/v6"] == "v6" and variants["linux/arm/v7"] == "v7", variants
     assert variants["linux/386"] is None and variants["linux/amd64"] is None, variants
@@ -152,7 +152,16 @@ def test_fallback_verify_tells_v6_from_v7(built: Built) -> None:
     present = [project.arch_ref(arch) for arch in ("amd64", "arm/v7")]
     for args in (
         ("manifest", "create", "--insecure", ref, *present),
-        ("manifest", "annotate", ref, project.arch_ref("arm/v7"), "--arch", "arm", "--variant", "v7"),
+        (
+            "manifest",
+            "annotate",
+            ref,
+            project.arch_ref("arm/v7"),
+            "--arch",
+            "arm",
+            "--variant",
+            "v7",
+        ),
         ("manifest", "push", "--purge", "--insecure", ref),
     ):
         result = project.docker(*args)
