@@ -58,6 +58,7 @@ RUNNER_A = ("amd64", "arm/v7")
 RUNNER_B = ("arm64", "s390x")
 BINARY = "hello"
 ZSTD_LAYER = "application/vnd.oci.image.layer.v1.tar+zstd"
+GZIP_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 # What buildx 0.13 says when the docker driver (classic store) gets several platforms.
 MULTI_PLATFORM_REFUSAL = "Multi-platform build is not supported for the docker driver"
 
@@ -364,6 +365,11 @@ def test_zstd_layers_are_pushed_and_verify_reads_them(
     pushed = zstd_push(project, single, ("arm64",))
     assert pushed.returncode == 0, pushed.tail(60)
     types = layer_types(project, "single")
+    if e2e_env.store == "classic":
+        # The classic store's image exporter ignores compression=zstd and writes gzip: zstd
+        # needs the containerd image store (or a docker-container builder).
+        assert types and set(types) == {GZIP_LAYER}, types
+        return
     assert types and set(types) == {ZSTD_LAYER}, types
     result = verify(project, single, ("arm64",))
     assert result.returncode == 1, result.tail(60)
@@ -371,9 +377,7 @@ def test_zstd_layers_are_pushed_and_verify_reads_them(
     assert "ELF 64-bit LSB AArch64" in result.output, result.tail()
     assert "FAILED: 1 problem(s)" in result.output, result.tail()
 
-    if e2e_env.store == "classic":
-        return
-    # Two platforms (containerd store only): a list of zstd images verify passes.
+    # Two platforms: a list of zstd images verify passes.
     pair = ("amd64", "arm64")
     listed = f"{project.image}:pair"
     pushed = zstd_push(project, listed, pair)
