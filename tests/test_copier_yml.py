@@ -1,9 +1,10 @@
 """copier.yml's questions come from the settings table: up to date, and refusing alike.
 
-scripts/gen_copier.py writes them from SETTINGS in mkmultiarch.render.settings. These tests fail when
-copier.yml was edited by hand or the table changed without re-running the script, and check
-that every generated validator, rendered the way Copier renders it, refuses exactly what the
-Python validator refuses (test_copier.py runs real `copier copy` on the shared bad values).
+scripts/gen_copier.py writes them from SETTINGS in mkmultiarch.render.settings. These tests
+fail when copier.yml was edited by hand or the table changed without re-running the script,
+and check that every generated validator, rendered the way Copier renders it, refuses exactly
+what the Python validator refuses (test_copier.py runs real `copier copy` on the shared bad
+values).
 """
 
 from __future__ import annotations
