@@ -8,11 +8,14 @@ override) is shown as `\\x1b`, `\\r`, `\\u202e`, never sent to the terminal.
 from __future__ import annotations
 
 import json
-import unicodedata
 from typing import Any
 
 from mkmultiarch.inspect.audit.check import AuditResult, ReferenceResult, Status, UseResult
 from mkmultiarch.inspect.audit.uses import BUILD, STDIN
+from mkmultiarch.inspect.text import printable
+
+# Registry text and file names are data: the one escaping verify and doctor use.
+escape = printable
 
 HEADERS = ("REFERENCE", "PLATFORMS", "MISSING", "USED AT")
 FORMATS = ("text", "json", "github")
@@ -21,18 +24,6 @@ _PROBLEM_LABELS = {
     Status.INVALID: "not a reference",
     Status.ERROR: "cannot check",
 }
-
-
-def escape(text: str) -> str:
-    """TEXT with control and format characters shown as escapes."""
-    if text.isprintable():
-        return text
-    return "".join(
-        char.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
-        else char
-        for char in text
-    )
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
