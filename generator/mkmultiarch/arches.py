@@ -8,6 +8,7 @@ verification, tests).
 
 from __future__ import annotations
 
+import platform
 from dataclasses import dataclass
 
 SUPPORTED_ARCHES: tuple[str, ...] = (
@@ -20,6 +21,27 @@ SUPPORTED_ARCHES: tuple[str, ...] = (
     "s390x",
     "riscv64",
 )
+
+# uname -m -> arch token (doctor's QEMU check and audit's build host both ask).
+HOST_ARCHES = {
+    "x86_64": "amd64",
+    "amd64": "amd64",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+    "armv7l": "arm/v7",
+    "armv6l": "arm/v6",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+    "i386": "386",
+    "i686": "386",
+}
+
+
+def host_arch(machine: str | None = None) -> str:
+    """The host's arch token (amd64, arm64, ...), or uname -m when it is not one."""
+    machine = machine if machine is not None else platform.machine()
+    return HOST_ARCHES.get(machine.lower(), machine.lower())
 
 
 @dataclass(frozen=True)

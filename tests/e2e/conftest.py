@@ -687,6 +687,18 @@ def run_version(project: MakeProject, ref: str, arch: str, expected: str) -> Non
     assert result.stdout.strip() == expected, result.tail()
 
 
+def registry_login(runner: MakeProject, e2e: E2EEnv) -> None:
+    """``make registry-login`` into the runner's own DOCKER_CONFIG, with the credentials a CI
+    would pass as secrets; the password is never echoed."""
+    result = runner.make(
+        "registry-login",
+        env={"REGISTRY_USER": e2e.auth_user, "REGISTRY_PASSWORD": e2e.auth_password},
+    )
+    assert result.returncode == 0, result.tail()
+    assert e2e.auth_password not in result.output, "the password was echoed"
+    assert (runner.docker_config / "config.json").is_file()
+
+
 def verify_lists(project: MakeProject, arches: tuple[str, ...]) -> list[CmdResult]:
     """``mkmultiarch verify --insecure`` on each list tag of PROJECT, with its environment
     (so its DOCKER_CONFIG's credentials); asserts each exits 0 and returns the results."""

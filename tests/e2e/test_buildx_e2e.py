@@ -46,6 +46,7 @@ from .conftest import (
     platform_string,
     registry_get_blob,
     registry_get_manifest,
+    registry_login,
     registry_manifest_digest,
     registry_tag_exists,
     registry_tags,
@@ -177,16 +178,6 @@ class Split:
     merged: CmdResult
 
 
-def login(runner: MakeProject, e2e: E2EEnv) -> None:
-    """``make registry-login`` into the runner's own DOCKER_CONFIG."""
-    result = runner.make(
-        "registry-login",
-        env={"REGISTRY_USER": e2e.auth_user, "REGISTRY_PASSWORD": e2e.auth_password},
-    )
-    assert result.returncode == 0, result.tail()
-    assert (runner.docker_config / "config.json").is_file()
-
-
 def digests_dir(runner: MakeProject) -> Path:
     return runner.path / ".digests" / runner.version
 
@@ -213,7 +204,7 @@ def split(
         config.mkdir(parents=True)
         runners[key] = replace(runner_a, path=path, docker_config=config, arches=arches)
     for runner in runners.values():
-        login(runner, e2e_env)
+        registry_login(runner, e2e_env)
     push_arch = runner_a.make("docker-push-arch")
     assert push_arch.returncode == 0, push_arch.tail(60)
     pushed_b = runners["b"].make("docker-push-arch")

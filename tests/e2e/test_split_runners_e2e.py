@@ -24,6 +24,7 @@ from .conftest import (
     copy_example,
     new_project,
     platform_string,
+    registry_login,
     registry_manifest_digest,
     registry_tag_exists,
     verify_lists,
@@ -44,16 +45,6 @@ class Split:
     merge: MakeProject
     refused_early: CmdResult
     merged: CmdResult
-
-
-def login(runner: MakeProject, e2e: E2EEnv) -> None:
-    """``make registry-login`` with the credentials a CI would pass as secrets."""
-    result = runner.make(
-        "registry-login",
-        env={"REGISTRY_USER": e2e.auth_user, "REGISTRY_PASSWORD": e2e.auth_password},
-    )
-    assert result.returncode == 0, result.tail()
-    assert e2e.auth_password not in result.output, "the password was echoed"
 
 
 @pytest.fixture(scope="module")
@@ -77,15 +68,15 @@ def split(
     for runner in (runner_b, merge):
         runner.docker_config.mkdir()
 
-    login(runner_a, e2e_env)
+    registry_login(runner_a, e2e_env)
     pushed_a = runner_a.make("clean", "docker-push-arch")
     assert pushed_a.returncode == 0, pushed_a.tail(60)
 
     # The merge job must not run ahead of a runner: it names what is missing.
-    login(merge, e2e_env)
+    registry_login(merge, e2e_env)
     refused_early = merge.make("docker-manifest")
 
-    login(runner_b, e2e_env)
+    registry_login(runner_b, e2e_env)
     pushed_b = runner_b.make("clean", "docker-push-arch")
     assert pushed_b.returncode == 0, pushed_b.tail(60)
 

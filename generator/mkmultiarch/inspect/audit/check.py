@@ -8,11 +8,11 @@ References are normalized as Docker does and resolved once each.
 
 from __future__ import annotations
 
-import platform as host
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+from mkmultiarch import arches
 from mkmultiarch.errors import ExitCode
 from mkmultiarch.inspect.audit.resolve import Resolution, Resolver, canonical
 from mkmultiarch.inspect.audit.sources import Found
@@ -21,25 +21,11 @@ from mkmultiarch.inspect.imageref import ImageRef, ImageRefError, parse_referenc
 from mkmultiarch.inspect.platforms import Platform
 
 DEFAULT_ARCHES = ("amd64", "arm64")
-_MACHINES = {
-    "x86_64": "amd64",
-    "amd64": "amd64",
-    "aarch64": "arm64",
-    "arm64": "arm64",
-    "armv7l": "arm/v7",
-    "armv6l": "arm/v6",
-    "i386": "386",
-    "i686": "386",
-    "ppc64le": "ppc64le",
-    "s390x": "s390x",
-    "riscv64": "riscv64",
-}
 
 
 def host_arch() -> str:
     """The arch of this machine (where the build runs), as an arch token."""
-    machine = host.machine().lower()
-    return _MACHINES.get(machine, machine or "amd64")
+    return arches.host_arch() or "amd64"
 
 
 def arch_platform(token: str) -> Platform:

@@ -8,10 +8,11 @@ registry_access (reach the registry and log in); checklist runs them in the
 order a build needs them. Callers import from here.
 """
 
+from mkmultiarch.arches import host_arch
 from mkmultiarch.inspect.doctor.checklist import run
 from mkmultiarch.inspect.doctor.docker import Runner, check_docker, run_command
 from mkmultiarch.inspect.doctor.engine import check_engine
-from mkmultiarch.inspect.doctor.qemu import BINFMT_DIR, check_qemu, host_arch
+from mkmultiarch.inspect.doctor.qemu import BINFMT_DIR, check_qemu
 from mkmultiarch.inspect.doctor.registry_access import check_registry
 
 __all__ = [

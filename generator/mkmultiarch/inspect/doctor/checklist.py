@@ -7,10 +7,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from mkmultiarch.arches import host_arch
 from mkmultiarch.inspect.checks import Check
 from mkmultiarch.inspect.doctor.docker import Runner, run_command
 from mkmultiarch.inspect.doctor.engine import check_engine
-from mkmultiarch.inspect.doctor.qemu import BINFMT_DIR, check_qemu, host_arch
+from mkmultiarch.inspect.doctor.qemu import BINFMT_DIR, check_qemu
 from mkmultiarch.inspect.doctor.registry_access import check_registry
 from mkmultiarch.inspect.limits import Deadline
 

@@ -9,7 +9,6 @@ needs it to build as well.
 from __future__ import annotations
 
 import os
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,20 +25,6 @@ QEMU_NAMES = {
     "ppc64le": "ppc64le",
     "s390x": "s390x",
     "riscv64": "riscv64",
-}
-# uname -m -> arch token
-HOST_ARCHES = {
-    "x86_64": "amd64",
-    "amd64": "amd64",
-    "aarch64": "arm64",
-    "arm64": "arm64",
-    "armv7l": "arm/v7",
-    "armv6l": "arm/v6",
-    "ppc64le": "ppc64le",
-    "s390x": "s390x",
-    "riscv64": "riscv64",
-    "i386": "386",
-    "i686": "386",
 }
 BINFMT_FIX = (
     "sudo docker run --privileged --rm tonistiigi/binfmt --install {arch} "
@@ -77,12 +62,6 @@ def read_binfmt(directory: Path) -> list[BinfmtHandler]:
             )
         )
     return handlers
-
-
-def host_arch(machine: str | None = None) -> str:
-    """The host's arch token (amd64, arm64, ...), or uname -m when it is not one."""
-    machine = machine if machine is not None else platform.machine()
-    return HOST_ARCHES.get(machine.lower(), machine.lower())
 
 
 def check_qemu(
