@@ -157,6 +157,8 @@ def render_command(
     if output_dir.exists() and not output_dir.is_dir():
         raise BadInputError(f"--output: {shown_path(output_dir)} is not a directory")
 
+    if config.language == "dockerfile":
+        _warn_about_dockerfile(output_dir / config.dockerfile)
     planned = plan(render(config), output_dir)
     stale = [item for item in planned if item.state is not FileState.UNCHANGED]
     if check or diff:
@@ -181,6 +183,22 @@ def render_command(
         typer.echo(f"wrote {item.target}")
     if not stale:
         typer.echo("up to date")
+
+
+def _warn_about_dockerfile(path: Path) -> None:
+    """Warn (stderr, no failure) when the team's Dockerfile would not compile per arch."""
+    from mkmultiarch.inspect.crossbuild import find_problems, read_dockerfile
+
+    try:
+        findings = find_problems(read_dockerfile(path))
+    except FileNotFoundError:
+        typer.echo(f"warning: {shown_path(path)}: not found; make docker-build needs it", err=True)
+        return
+    except (OSError, ValueError) as error:
+        typer.echo(f"warning: {shown_path(path)}: not checked: {error}", err=True)
+        return
+    for finding in findings:
+        typer.echo(f"warning: {shown_path(path)}:{finding.line}: {finding.message}", err=True)
 
 
 def _replace_file(path: Path, text: str) -> None:
@@ -374,6 +392,11 @@ def doctor_command(
             builder=config.builder,
             docker=docker,
             deadline=deadline,
+            dockerfile=(
+                config_path.parent / config.dockerfile
+                if config.language == "dockerfile" and config_path.exists()
+                else None
+            ),
         )
     typer.echo(report.render_checks(checks))
     failures = [check for check in checks if check.status is CheckOutcome.FAIL]
