@@ -85,7 +85,7 @@ def test_refuses_to_overwrite_edits_without_a_record_or_force(project: Path) -> 
     code, _, err = run("render", "--config", config)
     assert code == 1
     assert "-local-target:" in err  # the diff is shown
-    assert "no record of what render last wrote" in err and "nothing was written" in err
+    assert "no record of the last rendering" in err and "nothing was written" in err
     assert makefile.read_text() == edited and not (project / ".mkmultiarch").exists()
     assert run("render", "--config", config, "--check")[0] == 1
     code, _, _ = run("render", "--config", config, "--force")

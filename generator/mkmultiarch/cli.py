@@ -238,10 +238,9 @@ def _refuse_unmergeable(decisions: list[Decision]) -> None:
             typer.echo(item.diff(), err=True, nl=False)
         names = ", ".join(str(item.target) for item in unknown)
         raise ProblemsFoundError(
-            f"{names}: differs from the rendering (diff above), and there is no record of what "
-            f"render last wrote ({RENDERED_DIR}/) to tell your edits from an older rendering; "
-            "nothing was written. Re-run with --force to take the rendering (later renders "
-            "merge your edits), or keep the file as it is."
+            f"{names}: differs from the rendering (diff above), and no record of the last "
+            f"rendering ({RENDERED_DIR}/) tells your edits from an older one; nothing was "
+            "written. Re-run with --force to take the rendering (later renders merge edits)"
         )
 
 
