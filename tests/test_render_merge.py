@@ -147,8 +147,9 @@ def test_a_record_behind_an_up_to_date_file_is_not_stale(project: Path) -> None:
     (project / "multiarch.yaml").write_text(NOT_LATEST)
     (project / "Makefile").write_text(rendering(NOT_LATEST)["Makefile"])
     assert render_cli(project, "--check").returncode == 0
-    assert render_cli(project).stdout == "up to date\n"
+    assert render_cli(project).stdout == "up to date (recorded in .mkmultiarch/rendered/)\n"
     assert recorded(project) == rendering(NOT_LATEST)  # the record caught up
+    assert render_cli(project).stdout == "up to date\n"
 
 
 ANSWERS = f"""\

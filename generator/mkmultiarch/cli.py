@@ -174,15 +174,16 @@ def render_command(
         return
     _refuse_unmergeable(decisions)
     planned = [decision.item for decision in decisions]
+    record = record_writes(planned)
     write_files(
         [
             Write(decision.item.root, decision.item.rendered.path, decision.text)
             for decision in decisions
             if decision.changes_file
         ]
-        + record_writes(planned)
+        + record
     )
-    _report_written(decisions)
+    _report_written(decisions, recorded=bool(record))
 
 
 def _base(item: PlannedFile, fallback: dict[str, str]) -> str | None:
@@ -244,7 +245,7 @@ def _refuse_unmergeable(decisions: list[Decision]) -> None:
         )
 
 
-def _report_written(decisions: list[Decision]) -> None:
+def _report_written(decisions: list[Decision], *, recorded: bool) -> None:
     """Name each file written or merged; the conflicts on stderr, one line each, then exit 1."""
     conflicted = []
     for decision in decisions:
@@ -266,7 +267,7 @@ def _report_written(decisions: list[Decision]) -> None:
             "`mkmultiarch render --check`"
         )
     if not any(decision.changes_file for decision in decisions):
-        typer.echo("up to date")
+        typer.echo(f"up to date (recorded in {RENDERED_DIR}/)" if recorded else "up to date")
 
 
 def _replace_file(path: Path, text: str) -> None:
