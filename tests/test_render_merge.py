@@ -225,3 +225,18 @@ def test_a_record_that_is_a_link_is_refused(project: Path, tmp_path: Path) -> No
     result = render_cli(project)
     assert result.returncode == 2 and "rendered: is a symbolic link" in result.stderr
     assert (outside / "rendered" / "Makefile").read_text() == rendering(CONFIG)["Makefile"]
+
+
+def test_an_oversized_record_is_refused_in_one_line(project: Path) -> None:
+    (project / ".mkmultiarch" / "rendered" / "Makefile").write_bytes(b"#" * (1024 * 1024 + 1))
+    result = render_cli(project, "--check")
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1
+    assert "rendered/Makefile: larger than 1024 KiB" in result.stderr
+
+
+def test_unreadable_answers_are_a_note_not_a_stop(copier_project: Path) -> None:
+    (copier_project / ".copier-answers.yml").write_text("image: Not/Valid\n")
+    result = render_cli(copier_project)
+    assert result.returncode == 0, result.stderr
+    (note,) = result.stderr.splitlines()
+    assert note.startswith("mkmultiarch: note: ignoring ") and "image: 'Not/Valid'" in note
