@@ -254,3 +254,33 @@ def test_registry_login_sends_the_password_on_stdin_only(seed_project: Path) -> 
     assert log.read_text() == "login --username robot --password-stdin docker.io\n"
     assert (seed_project / "stdin.txt").read_text() == secret
     assert secret not in result.stdout + result.stderr
+
+
+# --- the release gate -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "target", "first_list_command"),
+    [
+        ("seed", "docker-push", "docker manifest create"),
+        ("seed", "docker-manifest", "docker manifest create"),
+        ("podman", "docker-push", "podman manifest create"),
+        ("podman", "docker-manifest", "podman manifest create"),
+        ("buildx", "docker-push", "docker buildx build --platform linux/amd64,"),
+        ("buildx", "docker-manifest", "docker buildx imagetools create"),
+    ],
+)
+def test_every_arch_is_checked_before_any_list_is_made(
+    tmp_path: Path, config: str, target: str, first_list_command: str
+) -> None:
+    """What the generated CI runs (docker-push-arch, docker-manifest) and the seed line's
+    docker-push all pass the gate for every arch before the first list command."""
+    render_into(tmp_path, CONFIGS[config])
+    commands = plan(tmp_path, "VERSION=1", "ARCHES=amd64 arm64 arm/v7", target)
+    first_list = next(i for i, c in enumerate(commands) if c.startswith(first_list_command))
+    gate = [c for c in commands[:first_list] if "check_image" in c or "od -An -tu1" in c]
+    checked = sum(c.count("od -An -tu1") for c in gate)
+    expected = 1 if target == "docker-manifest" else 3  # one loop over the arches, or each
+    assert checked == expected, commands
+    if target == "docker-manifest":
+        assert "for arch in amd64 arm64 arm-v7;" in gate[0]
