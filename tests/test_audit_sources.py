@@ -448,6 +448,7 @@ def test_walk_reads_each_format_and_honours_gitignore(tmp_path: Path) -> None:
         "build/Dockerfile": "FROM ignored:1\n",
         ".git/Dockerfile": "FROM ignored:2\n",
         "node_modules/x/Dockerfile": "FROM ignored:3\n",
+        ".mkmultiarch/rendered/Dockerfile": "FROM ignored:5\n",
         ".github/workflows/ci.yml": WORKFLOW,
         ".gitlab-ci.yml": GITLAB,
         "multiarch.yaml": "image: org/app\narches: [arm64]\n",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -57,23 +58,39 @@ def test_check_fails_on_stale_output(project: Path) -> None:
     (project / "multiarch.yaml").write_text("image: org/app\narches: [amd64, arm64]\n")
     code, out, err = run("render", "--config", config, "--check")
     assert code == 1
-    assert "changed: " in out and "Makefile" in out
+    assert "untouched: " in out and "Makefile" in out  # nobody edited it: render replaces it
     assert "out of date" in err
 
 
-def test_refuses_to_overwrite_edits_without_force(project: Path) -> None:
+def test_keeps_edits_and_force_takes_the_rendering(project: Path) -> None:
     config = str(project / "multiarch.yaml")
     run("render", "--config", config)
+    makefile = project / "Makefile"
+    makefile.write_text(makefile.read_text() + "\nlocal-target:\n\techo mine\n")
+    edited = makefile.read_text()
+    assert run("render", "--config", config) == (0, "up to date\n", "")  # the team's own edit
+    assert makefile.read_text() == edited
+    code, _, _ = run("render", "--config", config, "--force")
+    assert code == 0 and "local-target" not in makefile.read_text()
+
+
+def test_refuses_to_overwrite_edits_without_a_record_or_force(project: Path) -> None:
+    """A project rendered before the record existed: its edits cannot be told apart."""
+    config = str(project / "multiarch.yaml")
+    run("render", "--config", config)
+    shutil.rmtree(project / ".mkmultiarch")
     makefile = project / "Makefile"
     makefile.write_text(makefile.read_text() + "\nlocal-target:\n\techo mine\n")
     edited = makefile.read_text()
     code, _, err = run("render", "--config", config)
     assert code == 1
     assert "-local-target:" in err  # the diff is shown
-    assert "nothing was written" in err
-    assert makefile.read_text() == edited
+    assert "no record of the last rendering" in err and "nothing was written" in err
+    assert makefile.read_text() == edited and not (project / ".mkmultiarch").exists()
+    assert run("render", "--config", config, "--check")[0] == 1
     code, _, _ = run("render", "--config", config, "--force")
     assert code == 0 and "local-target" not in makefile.read_text()
+    assert (project / ".mkmultiarch" / "rendered" / "Makefile").read_text() == makefile.read_text()
 
 
 def test_diff_writes_nothing(project: Path) -> None:
@@ -88,6 +105,7 @@ def test_output_directory(project: Path, tmp_path: Path) -> None:
         "render", "--config", str(project / "multiarch.yaml"), "--output", str(out_dir)
     )
     assert code == 0 and sorted(p.name for p in out_dir.iterdir()) == [
+        ".mkmultiarch",
         "Dockerfile",
         "Makefile",
         "mk",

@@ -60,7 +60,8 @@ def test_config_defaults_are_the_tables() -> None:
 def copier_refusal(name: str, value: Any, answers: dict[str, Any] | None = None) -> str:
     """The message the question's validator renders for `value` ("" accepts it)."""
     template = JINJA.from_string(QUESTIONS[name]["validator"])
-    return template.render({"engine": "docker", **(answers or {}), name: value}).strip()
+    defaults = {"engine": "docker", "language": "go"}
+    return template.render({**defaults, **(answers or {}), name: value}).strip()
 
 
 def python_refuses(name: str, value: Any) -> bool:
@@ -89,8 +90,8 @@ def test_each_validator_refuses_what_python_refuses(name: str) -> None:
             continue  # Python reads "" as not given (required, or derived); Copier asks again
         message = copier_refusal(name, value)
         assert bool(message) is python_refuses(name, value), (name, value, message)
-        if message:
-            assert message == f"{name}: {setting.allowed}"
+        if message:  # the pattern's refusal, or the cross-setting one (refuse_when)
+            assert message in (f"{name}: {setting.allowed}", f"{name}: {setting.refusal}")
 
 
 # A good value of each patterned setting whose default is empty or derived.
@@ -100,6 +101,7 @@ GOOD = {
     "binary": "app",
     "source": "https://github.com/org/app",
     "go_module": "example.com/org/app",
+    "extra_build_args": "HTTP_PROXY=http://proxy:3128 FLAVOUR=slim",
 }
 
 
@@ -113,6 +115,9 @@ def test_no_validator_lets_a_trailing_newline_through(name: str) -> None:
 
 
 def test_multiselect_and_cross_setting_validators() -> None:
+    refusal = copier_refusal("extra_build_args", "GO_IMAGE=x", {"language": "go"})
+    assert refusal == f"extra_build_args: {SETTING['extra_build_args'].refusal}"
+    assert copier_refusal("extra_build_args", "GO_IMAGE=x", {"language": "dockerfile"}) == ""
     assert copier_refusal("arches", []) == "arches: choose at least one arch"
     assert copier_refusal("arches", ["amd64", "amd64"]) == "arches: list each arch once"
     assert copier_refusal("arches", ["amd64"]) == ""

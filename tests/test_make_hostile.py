@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fake_docker import inspect_answers
 from tests.support.git import git
 from tests.support.rendering import CONFIGS, render_into
 
@@ -82,11 +83,13 @@ def make_project(base: Path, config: str) -> Project:
     bin_dir.mkdir()
     calls = outside / "docker-calls"
     docker = bin_dir / "docker"
-    # Answers what check-builder asks; an image is never there (clean has nothing to remove).
+    # Answers what check-builder asks; an image is never there (clean has nothing to remove),
+    # except to docker-check, which is told each image's platform (inspect_answers).
     docker.write_text(
         "#!/usr/bin/env bash\n"
         f'printf "%s\\n" "$*" >> {calls}\n'
-        "if [[ $1 == image && $2 == inspect ]]; then exit 1; fi\n"
+        + inspect_answers(str(outside))
+        + "if [[ $1 == image && $2 == inspect ]]; then exit 1; fi\n"
         # docker login --password-stdin reads the password (unread, printf gets SIGPIPE).
         "if [[ $1 == login ]]; then cat >/dev/null; fi\n"
         "exit 0\n"
@@ -335,6 +338,16 @@ DERIVED = [
     "drop_list",
     "remove_image",
     "list_json",
+    "CHECK_TARGETS",
+    "OWN_BUILD_ARGS",
+    "PLATFORM_FORMAT",
+    "PLATFORM_HAS_VARIANT",
+    "CP_FLAGS",
+    "ENTRY_FORMAT",
+    "check_image",
+    "check_elf",
+    "check_pushed",
+    "check_extra_build_args",
 ]
 
 

@@ -142,6 +142,7 @@ PUBLIC_TARGETS = [
     "version",
     "docker-audit",
     "docker-build",
+    "docker-check",
     "docker-push-arch",
     "docker-multiarch",
     "docker-push",
@@ -150,6 +151,7 @@ PUBLIC_TARGETS = [
     "clean",
     "registry-login",
     "docker-build-<arch>",
+    "docker-check-<arch>",
     "docker-push-<arch>",
 ]
 

@@ -9,11 +9,13 @@ test machine), so these plans are its only check.
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
 import pytest
 
+from tests.support.fake_docker import inspect_answers
 from tests.support.makeplan import make, plan
 from tests.support.rendering import CONFIGS, render_into
 
@@ -114,18 +116,26 @@ def test_podman_checks_the_registry_by_tag_before_merging(podman_project: Path) 
 
 
 def test_buildx_docker_push_is_one_multi_platform_call(buildx_project: Path) -> None:
+    """The lists are pushed by one multi-platform call, after every arch was checked:
+    each arch is first built into the local store (--load) for docker-check."""
     commands = plan(buildx_project, "VERSION=1", "docker-push")
     builds = starting(commands, "docker buildx build ")
-    assert len(builds) == 1, builds
-    assert "--platform linux/amd64,linux/arm64,linux/arm/v7,linux/s390x " in builds[0]
-    assert "--tag ghcr.io/team/buildx-app:1 --tag ghcr.io/team/buildx-app:latest" in builds[0]
-    assert "--output type=image,push=true " in builds[0]
-    assert "GOARCH" not in builds[0], "per-arch args in a multi-platform build"
+    *checked, push = builds
+    platforms = ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/s390x"]
+    assert [re.search(r"--platform (\S+)", build)[1] for build in checked] == platforms  # type: ignore[index]
+    assert all("--load" in build for build in checked)
+    assert len([c for c in commands if c.startswith("ref=")]) == len(platforms)  # docker-check
+    assert commands.index(push) > max(i for i, c in enumerate(commands) if c.startswith("ref="))
+    assert "--platform linux/amd64,linux/arm64,linux/arm/v7,linux/s390x " in push
+    assert "--tag ghcr.io/team/buildx-app:1 --tag ghcr.io/team/buildx-app:latest" in push
+    assert "--output type=image,push=true " in push
+    assert "GOARCH" not in push, "per-arch args in a multi-platform build"
 
 
 def test_buildx_split_pushes_each_arch_and_records_its_digest(buildx_project: Path) -> None:
     commands = plan(buildx_project, "VERSION=1", "INSECURE=1", "docker-push-arch", "ARCHES=arm/v7")
-    (build,) = starting(commands, "docker buildx build ")
+    loaded, build = starting(commands, "docker buildx build ")  # docker-check's, then the push
+    assert "--platform linux/arm/v7 " in loaded and "--load" in loaded
     assert "--platform linux/arm/v7 " in build
     # Tagged, not push-by-digest: buildx's docker driver (the default builder) cannot.
     assert (
@@ -143,7 +153,8 @@ def recording_docker(directory: Path) -> tuple[Path, Path]:
         "#!/usr/bin/env bash\n"
         f'printf "%s\\n" "$*" >> {log}\n'
         'if [[ $1 == login ]]; then cat > "$(dirname "$0")/stdin.txt"; exit 0; fi\n'
-        "if [[ $1 == buildx && $2 == build ]]; then\n"
+        + inspect_answers(str(directory))
+        + "if [[ $1 == buildx && $2 == build ]]; then\n"
         "  while [[ $# -gt 0 ]]; do\n"
         "    if [[ $1 == --metadata-file ]]; then\n"
         f'      printf \'{{\\n  "containerimage.digest": "{DIGEST}"\\n}}\\n\' > "$2"\n'
@@ -243,3 +254,33 @@ def test_registry_login_sends_the_password_on_stdin_only(seed_project: Path) -> 
     assert log.read_text() == "login --username robot --password-stdin docker.io\n"
     assert (seed_project / "stdin.txt").read_text() == secret
     assert secret not in result.stdout + result.stderr
+
+
+# --- the release gate -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "target", "first_list_command"),
+    [
+        ("seed", "docker-push", "docker manifest create"),
+        ("seed", "docker-manifest", "docker manifest create"),
+        ("podman", "docker-push", "podman manifest create"),
+        ("podman", "docker-manifest", "podman manifest create"),
+        ("buildx", "docker-push", "docker buildx build --platform linux/amd64,"),
+        ("buildx", "docker-manifest", "docker buildx imagetools create"),
+    ],
+)
+def test_every_arch_is_checked_before_any_list_is_made(
+    tmp_path: Path, config: str, target: str, first_list_command: str
+) -> None:
+    """What the generated CI runs (docker-push-arch, docker-manifest) and the seed line's
+    docker-push all pass the gate for every arch before the first list command."""
+    render_into(tmp_path, CONFIGS[config])
+    commands = plan(tmp_path, "VERSION=1", "ARCHES=amd64 arm64 arm/v7", target)
+    first_list = next(i for i, c in enumerate(commands) if c.startswith(first_list_command))
+    gate = [c for c in commands[:first_list] if "check_image" in c or "od -An -tu1" in c]
+    checked = sum(c.count("od -An -tu1") for c in gate)
+    expected = 1 if target == "docker-manifest" else 3  # one loop over the arches, or each
+    assert checked == expected, commands
+    if target == "docker-manifest":
+        assert "for arch in amd64 arm64 arm-v7;" in gate[0]

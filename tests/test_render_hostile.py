@@ -260,7 +260,9 @@ def test_a_directory_turned_into_a_link_after_planning_writes_nothing(
 def test_a_good_render_still_writes_everything(project: Path) -> None:
     result = render_cli(project)
     assert result.returncode == 0, result.stderr
-    assert sorted(tree(project)) == sorted(["multiarch.yaml", "mk", *RENDERED])
+    record = [".mkmultiarch", ".mkmultiarch/README", ".mkmultiarch/rendered"]
+    record += [".mkmultiarch/rendered/mk", *(f".mkmultiarch/rendered/{name}" for name in RENDERED)]
+    assert sorted(tree(project)) == sorted(["multiarch.yaml", "mk", *RENDERED, *record])
     assert leftovers(project) == []
     assert (project / "Makefile").stat().st_mode & 0o777 == 0o644
 

@@ -25,6 +25,7 @@
 # Exported so check-vars (and help) read them from the environment: no value is
 # ever pasted into shell code before it has been checked.
 export IMG REGISTRY VERSION REVISION LATEST INSECURE DOCKER DOCKERFILE CONTEXT SOURCE THIS_MAKEFILE
+export EXTRA_BUILD_ARGS
 export GO_IMAGE RUNTIME_IMAGE
 
 override SUPPORTED_ARCHES := amd64 arm64 arm/v6 arm/v7 386 ppc64le s390x riscv64
@@ -80,6 +81,23 @@ check-vars:
 	done
 	@[[ $$SOURCE =~ ^(https?://[A-Za-z0-9._~%/:-]+)?$$ ]] || { \
 		echo "make: SOURCE='$$SOURCE' is not allowed: use an http(s) URL without credentials" >&2; exit 2; }
+	@$(check_extra_build_args)
+
+# EXTRA_BUILD_ARGS: NAME=value words of safe characters (checked as a whole
+# before any word is looked at), none of them an argument the Makefile passes
+# itself or one BuildKit sets from --platform (TARGETARCH=amd64 would put an
+# amd64 binary in every arch's image).
+override OWN_BUILD_ARGS := VERSION|REVISION|SOURCE|GO_IMAGE|RUNTIME_IMAGE|TARGET[A-Z]*|BUILD(PLATFORM|OS|ARCH|VARIANT)
+override check_extra_build_args = bad=0; \
+	if [[ $$EXTRA_BUILD_ARGS =~ ^[A-Za-z0-9_./:@,+=\ -]*$$ ]]; then \
+		for arg in $$EXTRA_BUILD_ARGS; do \
+			[[ $$arg =~ ^[A-Za-z_][A-Za-z0-9_]*= && ! $$arg =~ ^($(OWN_BUILD_ARGS))= ]] || bad=1; \
+		done; \
+	else bad=1; fi; \
+	((bad == 0)) || { echo "make: EXTRA_BUILD_ARGS='$$EXTRA_BUILD_ARGS' is not allowed: use NAME=value" \
+		"words separated by spaces (letters, digits, _ . / : @ , + = -), and not VERSION, REVISION," \
+		"SOURCE, GO_IMAGE, RUNTIME_IMAGE (set those as make variables)" \
+		"or BuildKit's TARGET*, BUILD*" >&2; exit 2; }
 
 # The recipe of `make help`: the main Makefile's `## ` targets and @VAR settings.
 override define show_help
@@ -90,7 +108,8 @@ override define show_help
 		| awk -F '\t' '{ printf "  %-20s %s\n", $$1, $$2 }'
 	@printf '  %-20s %s\n' \
 		'docker-build-<arch>' 'Build one arch, e.g. docker-build-$(firstword $(ARCH_SUFFIXES))' \
-		'docker-push-<arch>' 'Build and push one arch'
+		'docker-check-<arch>' 'Build and check one arch' \
+		'docker-push-<arch>' 'Build, check and push one arch'
 	@echo
 	@echo 'Settings (make VAR=value):'
 	@sed -nE 's/^# @VAR /  /p' "$$THIS_MAKEFILE"
@@ -180,3 +199,78 @@ override define remove_list
 	$(call drop_list,$(1))
 
 endef
+
+# docker-check-<arch>: the gate below, on the image docker-build-<arch> made.
+.PHONY: $(CHECK_TARGETS)
+$(CHECK_TARGETS): docker-check-%: docker-build-%
+	@$(call check_image,$(call arch_image,$*),$*)
+
+# The release gate: every per-arch image is checked before any list is pushed,
+# with the client and coreutils alone (mkmultiarch need not be installed):
+#   - its config's platform is its slot's (linux/arm/v7 for arm-v7);
+#   - the binary its entrypoint (else its command) names, copied out of a
+#     created (never started) container, is an ELF file for that arch: class,
+#     byte order and e_machine read with od; for arm, a Go binary's build info
+#     must say GOARM=6 or 7 to match the variant.
+# A Dockerfile that compiles on the build host without the target arch gives
+# every slot an x86-64 binary: this stops it. An entrypoint that is not an ELF
+# file (a script) or not an absolute path gets its platform checked only, and
+# says so. $(1) is the image (a shell word), $(2) its arch suffix (arm-v7).
+# PLATFORM_FORMAT and CP_FLAGS come from the engine's file (podman 4 reports
+# no variant: its arm images are told apart by the binary's GOARM).
+override ENTRY_FORMAT := {{with .Config.Entrypoint}}{{index . 0}}{{else}}{{with .Config.Cmd}}{{index . 0}}{{end}}{{end}}
+override check_image = ref=$(1); suffix=$(2); want=linux/$${suffix/-//}; \
+	platform=$$($(DOCKER) image inspect --format '$(PLATFORM_FORMAT)' "$$ref"); \
+	[[ $$platform == "$$want" || ( $$suffix == arm64 && $$platform == linux/arm64/v8 ) \
+		$(if $(filter 0,$(PLATFORM_HAS_VARIANT)),|| $$platform == "$${want%/v?}") ]] || { \
+		echo "make: $$ref is for $$platform, not $$want. No list was pushed." >&2; exit 1; }; \
+	entry=$$($(DOCKER) image inspect --format '$(ENTRY_FORMAT)' "$$ref"); \
+	if [[ $$entry != /* ]]; then \
+		echo "==> checked $$ref: $$platform (entrypoint '$$entry' is no absolute path: binary not checked)"; \
+	else \
+		tmp=$$(mktemp -d); cid=$$($(DOCKER) create --platform "$$want" "$$ref"); \
+		trap '$(DOCKER) rm "$$cid" >/dev/null 2>&1 || true; rm -rf "$$tmp"' EXIT; \
+		$(strip $(DOCKER) cp $(CP_FLAGS)) "$$cid:$$entry" "$$tmp/entry" >/dev/null; \
+		read -r -a byte <<<"$$(od -An -tu1 -N20 -v "$$tmp/entry" | tr '\n' ' ')"; \
+		if [[ $${byte[*]:0:4} != "127 69 76 70" ]]; then \
+			echo "==> checked $$ref: $$platform ($$entry is not an ELF binary: binary not checked)"; \
+		else \
+			$(check_elf); \
+			echo "==> checked $$ref: $$platform, $$entry is $$found$${goarm:+ GOARM=$$goarm}"; \
+		fi; \
+		$(DOCKER) rm "$$cid" >/dev/null; rm -rf "$$tmp"; trap - EXIT; \
+	fi
+
+# check_image's ELF test, from the header bytes in $$byte: the class (32/64-bit),
+# byte order and e_machine each arch's binaries have.
+override check_elf = case $$suffix in \
+		amd64) expect="2 1 62 x86-64";; arm64) expect="2 1 183 aarch64";; \
+		arm-v6|arm-v7) expect="1 1 40 arm";; 386) expect="1 1 3 i386";; \
+		ppc64le) expect="2 1 21 ppc64le";; s390x) expect="2 2 22 s390x";; riscv64) expect="2 1 243 riscv64";; \
+	esac; \
+	read -r class order machine name <<<"$$expect"; \
+	if (( byte[5] == 1 )); then got=$$(( byte[18] + 256 * byte[19] )); \
+	else got=$$(( 256 * byte[18] + byte[19] )); fi; \
+	case $$got in \
+		62) found=x86-64;; 183) found=aarch64;; 40) found=arm;; 3) found=i386;; 21) found=ppc64;; \
+		22) found=s390x;; 243) found=riscv;; *) found="ELF machine $$got";; \
+	esac; \
+	[[ $${byte[4]} == "$$class" && $${byte[5]} == "$$order" && $$got == "$$machine" ]] || { \
+		echo "make: $$ref ($$want): $$entry is built for $$found ($$(( 32 * byte[4] ))-bit," \
+			"$$( (( byte[5] == 1 )) && echo little || echo big)-endian), not $$name. Does the Dockerfile" \
+			"compile for TARGETARCH (see mkmultiarch doctor)? No list was pushed." >&2; exit 1; }; \
+	found=$$name; goarm=; \
+	if [[ $$suffix == arm-v* ]]; then \
+		goarm=$$(grep -a -o -m1 'GOARM=[0-9]' "$$tmp/entry" | head -n1 | cut -d= -f2 || true); \
+		[[ -z $$goarm || $$goarm == "$${suffix: -1}" ]] || { \
+			echo "make: $$ref ($$want): $$entry was built with GOARM=$$goarm, not $${suffix: -1}." \
+				"No list was pushed." >&2; exit 1; }; \
+	fi
+
+# docker-manifest's gate: the per-arch images are in the registry (pushed by
+# other runners), so each is pulled for its platform and checked the same way.
+override check_pushed = for arch in $(ARCH_SUFFIXES); do \
+		image=$(IMAGE):$$arch-$(VERSION); \
+		$(strip $(DOCKER) pull $(TRANSFER_FLAGS)) -q --platform "linux/$${arch/-//}" "$$image" >/dev/null; \
+		$(call check_image,"$$image","$$arch"); \
+	done

@@ -11,6 +11,7 @@
 #   $(call drop_list,TAG)        shell: remove the local list IMAGE:TAG (none is fine)
 #   $(call in_registry,REF,TAG)  shell test: is the per-arch image REF (tagged TAG) in the registry?
 #   $(call list_json,REF)        shell: print the pushed list REF as JSON
+#   PLATFORM_FORMAT, PLATFORM_HAS_VARIANT, CP_FLAGS   how docker-check reads an image
 # In in_registry and list_json, REF and TAG are shell words, quoted by the caller.
 
 # BuildKit is required: it sets TARGETARCH and friends from --platform and
@@ -77,3 +78,9 @@ override drop_list = $(DOCKER) manifest rm $(IMAGE):$(1) >/dev/null 2>&1 || true
 override in_registry = $(DOCKER) manifest inspect $(MANIFEST_FLAGS) $(1) >/dev/null 2>&1
 
 override list_json = $(DOCKER) manifest inspect $(MANIFEST_FLAGS) $(1)
+
+# docker-check (mk/common.mk): the image's platform, variant included, and the
+# entrypoint copied out, following a link (-L).
+override PLATFORM_FORMAT := {{.Os}}/{{.Architecture}}{{with .Variant}}/{{.}}{{end}}
+override PLATFORM_HAS_VARIANT := 1
+override CP_FLAGS := -L

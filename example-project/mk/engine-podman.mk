@@ -9,6 +9,7 @@
 #   $(call drop_list,TAG)        shell: remove the local list IMAGE:TAG (none is fine)
 #   $(call in_registry,REF,TAG)  shell test: is the per-arch image REF (tagged TAG) in the registry?
 #   $(call list_json,REF)        shell: print the pushed list REF as JSON
+#   PLATFORM_FORMAT, PLATFORM_HAS_VARIANT, CP_FLAGS   how docker-check reads an image
 # In in_registry and list_json, REF and TAG are shell words, quoted by the caller.
 
 # podman sets TARGETARCH and friends from --platform itself: it only has to run.
@@ -59,3 +60,9 @@ override list_json = scratch=localhost/mkmultiarch-inspect:$$$$; \
 	&& $(DOCKER) manifest add --all $(MANIFEST_FLAGS) "$$scratch" docker://$(1) >/dev/null \
 	&& $(DOCKER) manifest inspect "$$scratch"; \
 	status=$$?; $(DOCKER) manifest rm "$$scratch" >/dev/null 2>&1 || true; exit $$status
+
+# docker-check (mk/common.mk): podman 4's inspect has no variant field, so an
+# arm image is told apart by its binary's GOARM; podman cp follows links itself.
+override PLATFORM_FORMAT := {{.Os}}/{{.Architecture}}
+override PLATFORM_HAS_VARIANT := 0
+override CP_FLAGS :=

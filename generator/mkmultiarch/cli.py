@@ -32,8 +32,10 @@ from mkmultiarch.errors import (
 from mkmultiarch.inspect.text import printable
 from mkmultiarch.names import CONFIG_FILE
 from mkmultiarch.render.config import Config, ConfigError, load, shown_path, validate
-from mkmultiarch.render.output import FileState, plan, write_all
+from mkmultiarch.render.output import PlannedFile, Write, plan, record_writes, write_files
+from mkmultiarch.render.record import RENDERED_DIR, disagreements, read_answers
 from mkmultiarch.render.templates import render, render_starter_config
+from mkmultiarch.render.update import REFUSED, STALE, Action, Decision, decide
 
 P = ParamSpec("P")
 EXIT_CODES_HELP = exit_codes_help()
@@ -148,39 +150,142 @@ def render_command(
         ),
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Overwrite files that differ from the rendering.")
+        bool,
+        typer.Option("--force", help="Take the rendering: overwrite edits instead of merging."),
     ] = False,
 ) -> None:
-    """Render the Makefile (and the Dockerfile, for language go) from multiarch.yaml."""
+    """Render the Makefile (and the Dockerfile, for language go) from multiarch.yaml.
+
+    A file you edited is merged with the new rendering (your edits kept);
+    .mkmultiarch/rendered/ records what render last wrote, to tell them apart.
+    """
     config = load(config_path)
     output_dir = output if output is not None else config_path.parent
     if output_dir.exists() and not output_dir.is_dir():
         raise BadInputError(f"--output: {shown_path(output_dir)} is not a directory")
 
-    planned = plan(render(config), output_dir)
-    stale = [item for item in planned if item.state is not FileState.UNCHANGED]
+    if config.language == "dockerfile":
+        _warn_about_dockerfile(output_dir / config.dockerfile)
+    fallback = _copier_base(config, output_dir)
+    decisions = [
+        decide(item, _base(item, fallback), force=force)
+        for item in plan(render(config), output_dir)
+    ]
     if check or diff:
-        for item in stale:
-            typer.echo(item.diff() if diff else f"{item.state.value}: {item.target}")
-        if stale:
-            hint = "run `mkmultiarch render` to update them"
-            raise ProblemsFoundError(f"{len(stale)} file(s) out of date; {hint}")
-        typer.echo("up to date")
+        _report_stale(decisions, diff=diff)
         return
+    _refuse_unmergeable(decisions)
+    planned = [decision.item for decision in decisions]
+    record = record_writes(planned)
+    write_files(
+        [
+            Write(decision.item.root, decision.item.rendered.path, decision.text)
+            for decision in decisions
+            if decision.changes_file
+        ]
+        + record
+    )
+    _report_written(decisions, recorded=bool(record))
 
-    edited = [item for item in stale if item.state is FileState.CHANGED]
-    if edited and not force:
-        for item in edited:
-            typer.echo(item.diff(), err=True)
-        names = ", ".join(str(item.target) for item in edited)
+
+def _base(item: PlannedFile, fallback: dict[str, str]) -> str | None:
+    """The last rendering of ITEM: the record's copy, else Copier's (None if neither)."""
+    return item.recorded if item.recorded is not None else fallback.get(item.rendered.path)
+
+
+def _copier_base(config: Config, output_dir: Path) -> dict[str, str]:
+    """What Copier last rendered, for files the record lacks; and say where the answers differ."""
+    try:
+        answers = read_answers(output_dir)
+    except ConfigError as error:
+        typer.echo(f"mkmultiarch: note: ignoring {printable(str(error))}", err=True)
+        return {}
+    if answers is None:
+        return {}
+    for line in disagreements(config, answers.config):
+        typer.echo(f"mkmultiarch: note: {line}", err=True)
+    if not answers.matches_this_version:
+        return {}
+    return {item.path: item.text for item in render(answers.config)}
+
+
+def _report_stale(decisions: list[Decision], *, diff: bool) -> None:
+    """--check and --diff: what render would do, and exit 1 if it would change anything."""
+    stale = [decision for decision in decisions if decision.action in STALE]
+    for decision in stale:
+        item = decision.item
+        if diff:
+            shown = decision.text if decision.action not in REFUSED else item.rendered.text
+            typer.echo(item.diff(shown), nl=False)
+        else:
+            typer.echo(f"{decision.action.value}: {item.target}")
+    if stale:
         raise ProblemsFoundError(
-            f"{names}: differs from the rendering (diff above); nothing was written. "
-            "Re-run with --force to overwrite, or keep your edits."
+            f"{len(stale)} file(s) out of date; run `mkmultiarch render` to update them"
         )
-    for item in write_all(planned):
-        typer.echo(f"wrote {item.target}")
-    if not stale:
-        typer.echo("up to date")
+    typer.echo("up to date")
+
+
+def _refuse_unmergeable(decisions: list[Decision]) -> None:
+    """Stop, writing nothing, while a file holds old conflict markers or has no base to merge."""
+    marked = [d.item.target for d in decisions if d.action is Action.MARKERS]
+    if marked:
+        names = ", ".join(str(target) for target in marked)
+        raise ProblemsFoundError(
+            f"{names}: still holds <<<<<<< conflict markers; resolve them, then run "
+            "`mkmultiarch render` again (or --force to take the rendering); nothing was written"
+        )
+    unknown = [d.item for d in decisions if d.action is Action.NO_BASE]
+    if unknown:
+        for item in unknown:
+            typer.echo(item.diff(), err=True, nl=False)
+        names = ", ".join(str(item.target) for item in unknown)
+        raise ProblemsFoundError(
+            f"{names}: differs from the rendering (diff above), and no record of the last "
+            f"rendering ({RENDERED_DIR}/) tells your edits from an older one; nothing was "
+            "written. Re-run with --force to take the rendering (later renders merge edits)"
+        )
+
+
+def _report_written(decisions: list[Decision], *, recorded: bool) -> None:
+    """Name each file written or merged; the conflicts on stderr, one line each, then exit 1."""
+    conflicted = []
+    for decision in decisions:
+        target = decision.item.target
+        if decision.action is Action.MERGED:
+            typer.echo(f"merged {target} (your edits kept)")
+        elif decision.action is Action.CONFLICT:
+            conflicted.append(decision)
+            typer.echo(
+                f"mkmultiarch: {target}: {decision.conflicts} conflict(s) between your edits and "
+                "the new rendering, marked <<<<<<< yours ... >>>>>>> new rendering",
+                err=True,
+            )
+        elif decision.changes_file:
+            typer.echo(f"wrote {target}")
+    if conflicted:
+        raise ProblemsFoundError(
+            f"{len(conflicted)} file(s) with conflicts; resolve the markers, then check with "
+            "`mkmultiarch render --check`"
+        )
+    if not any(decision.changes_file for decision in decisions):
+        typer.echo(f"up to date (recorded in {RENDERED_DIR}/)" if recorded else "up to date")
+
+
+def _warn_about_dockerfile(path: Path) -> None:
+    """Warn (stderr, no failure) when the team's Dockerfile would not compile per arch."""
+    from mkmultiarch.inspect.crossbuild import find_problems, read_dockerfile
+
+    try:
+        findings = find_problems(read_dockerfile(path))
+    except FileNotFoundError:
+        typer.echo(f"warning: {shown_path(path)}: not found; make docker-build needs it", err=True)
+        return
+    except (OSError, ValueError) as error:
+        typer.echo(f"warning: {shown_path(path)}: not checked: {error}", err=True)
+        return
+    for finding in findings:
+        typer.echo(f"warning: {shown_path(path)}:{finding.line}: {finding.message}", err=True)
 
 
 def _replace_file(path: Path, text: str) -> None:
@@ -374,6 +479,11 @@ def doctor_command(
             builder=config.builder,
             docker=docker,
             deadline=deadline,
+            dockerfile=(
+                config_path.parent / config.dockerfile
+                if config.language == "dockerfile" and config_path.exists()
+                else None
+            ),
         )
     typer.echo(report.render_checks(checks))
     failures = [check for check in checks if check.status is CheckOutcome.FAIL]

@@ -24,8 +24,8 @@ class ExitCode(IntEnum):
 
 EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.OK: "done, up to date, or every check passed",
-    ExitCode.PROBLEMS_FOUND: "problems found: stale files or a refused overwrite (render), "
-    "a broken image (verify), a failing check (doctor)",
+    ExitCode.PROBLEMS_FOUND: "problems found: stale files, a refused overwrite or merge "
+    "conflicts (render), a broken image (verify), a failing check (doctor)",
     ExitCode.NOT_DONE: "bad input (multiarch.yaml, an option, an image reference), "
     "or could not check (registry down, 401, no such tag, an unreadable file)",
     ExitCode.INTERNAL_ERROR: "internal error, please report it",

@@ -139,10 +139,16 @@ def one_call(
 
 
 def test_one_call_push_is_a_single_multi_platform_build(one_call: OneCall) -> None:
-    """The recipe really is one buildx call for every platform (on either store)."""
+    """The push really is one buildx call for every platform (on either store), after the
+    release gate built each arch into the local store and checked it."""
+    output = one_call.pushed.output
     platforms = ",".join(f"linux/{arch}" for arch in ARCHES)
-    assert f"--platform {platforms}" in one_call.pushed.output, one_call.pushed.tail()
-    assert one_call.pushed.output.count("buildx build") == 1, one_call.pushed.tail()
+    assert output.count(f"--platform {platforms}") == 1, one_call.pushed.tail()
+    gate, _, push = output.partition(f"--platform {platforms}")
+    assert "buildx build" not in push, one_call.pushed.tail()
+    assert gate.count("buildx build") == 1 + len(ARCHES), one_call.pushed.tail()
+    for arch in ARCHES:
+        assert f"==> checked {one_call.project.arch_ref(arch)}: linux/{arch}," in gate
 
 
 def test_one_call_push_publishes_a_verified_list(one_call: OneCall, e2e_env: E2EEnv) -> None:

@@ -103,8 +103,8 @@ func main() {
 """
 
 DF_DOCKERFILE = """\
-# The Makefile passes no GO_IMAGE for language: dockerfile: the mirror is the default here.
-ARG GO_IMAGE={go_image}
+# The mirror comes from multiarch.yaml's extra_build_args: the default is out of reach.
+ARG GO_IMAGE=golang:1.23
 FROM --platform=$BUILDPLATFORM ${{GO_IMAGE}} AS build
 WORKDIR /src
 COPY go.mod main.go ./
@@ -127,6 +127,7 @@ version: "0.0.1"
 arches: [{arches}]
 language: dockerfile
 dockerfile: Dockerfile
+extra_build_args: GO_IMAGE={go_image}
 """
 
 
@@ -140,9 +141,10 @@ def test_language_dockerfile_project(
     root.mkdir()
     (root / "go.mod").write_text("module example.com/dfhello\n\ngo 1.19\n")
     (root / "main.go").write_text(DF_MAIN_GO)
-    dockerfile = DF_DOCKERFILE.format(go_image=e2e_env.go_image)
+    dockerfile = DF_DOCKERFILE.format()  # {{ }} in it are braces for the shell
     (root / "Dockerfile").write_text(dockerfile)
-    (root / "multiarch.yaml").write_text(DF_CONFIG.format(arches=", ".join(arches)))
+    config = DF_CONFIG.format(arches=", ".join(arches), go_image=e2e_env.go_image)
+    (root / "multiarch.yaml").write_text(config)
 
     render = run_cmd(
         [sys.executable, "-m", "mkmultiarch", "render"],
@@ -151,10 +153,11 @@ def test_language_dockerfile_project(
         timeout=60,
     )
     assert render.returncode == 0, render.tail()
+    assert "warning" not in render.output, "the Dockerfile cross-compiles"
     assert (root / "Dockerfile").read_text() == dockerfile, "render touched the own Dockerfile"
     makefile = (root / "Makefile").read_text()
     assert "ARCHES ?= amd64 arm64 arm/v7" in makefile
-    assert "GO_IMAGE" not in makefile + (root / "mk" / "common.mk").read_text()
+    assert "GO_IMAGE ?=" not in makefile and "--build-arg GO_IMAGE" not in makefile
 
     project = new_project(
         e2e_env,
@@ -165,8 +168,16 @@ def test_language_dockerfile_project(
         arches=arches,
         pass_arches=False,
     )
-    result = project.make(*SEED_TARGETS)
+    # make GO_IMAGE=... is refused here: the custom build arg is the way in.
+    refused = project.make("docker-build")
+    assert refused.returncode != 0
+    assert 'pass it to your Dockerfile as EXTRA_BUILD_ARGS="GO_IMAGE=..."' in refused.output
+    result = project.make(*SEED_TARGETS, unset=("GO_IMAGE",))
     assert result.returncode == 0, result.tail()
+    assert f"--build-arg GO_IMAGE={e2e_env.go_image}" in result.output
+    for arch, found in (("amd64", "x86-64"), ("arm64", "aarch64"), ("arm/v7", "arm GOARM=7")):
+        line = f"==> checked {project.arch_ref(arch)}: linux/{arch}, /usr/local/bin/dfhello is"
+        assert f"{line} {found}\n" in result.output, result.tail()
     for tag in project.list_tags:
         check_list(project.registry, project.img, tag, arches)
     check_runs(project, "dfhello", arches)

@@ -25,6 +25,7 @@ from mkmultiarch.render.settings import (
     CI_STRATEGIES,
     CI_SYSTEMS,
     ENGINES,
+    GO_BUILD_ARG_NAMES,
     GO_MODULE,
     GO_PACKAGE,
     GO_VERSION,
@@ -91,6 +92,7 @@ class Config:
     binary: str = _DEFAULTS["binary"]
     runtime_image: str = _DEFAULTS["runtime_image"]
     dockerfile: str = _DEFAULTS["dockerfile"]
+    extra_build_args: str = _DEFAULTS["extra_build_args"]
     source: str = _DEFAULTS["source"]
     engine: str = _DEFAULTS["engine"]
     builder: str = _DEFAULTS["builder"]
@@ -202,6 +204,10 @@ def validate(data: dict[str, Any]) -> Config:
         raise ConfigError(f"latest: expected true or false, got {shown(latest)}")
     engine = _choice(data, "engine")
     builder = _choice(data, "builder")
+    extra_build_args = _checked_text(data, "extra_build_args")
+    if language == "go" and GO_BUILD_ARG_NAMES.search(extra_build_args):
+        # Copier: SETTING["extra_build_args"].refuse_when
+        raise ConfigError(f"extra_build_args: {SETTING['extra_build_args'].refusal}")
     if engine == "podman" and builder == "buildx":  # Copier: SETTING["builder"].refuse_when
         raise ConfigError(f"builder: {SETTING['builder'].refusal}")
 
@@ -219,6 +225,7 @@ def validate(data: dict[str, Any]) -> Config:
         binary=_check("binary", _text(data, "binary", "") or image.rsplit("/", 1)[-1]),
         runtime_image=_checked_text(data, "runtime_image"),
         dockerfile=_checked_text(data, "dockerfile"),
+        extra_build_args=extra_build_args,
         source=_checked_text(data, "source"),
         engine=engine,
         builder=builder,

@@ -1,11 +1,14 @@
-"""Compare rendered files with the project and write them all-or-nothing.
+"""Read the project's files (and render's record of them), and write all-or-nothing.
 
-The project's files are the team's: a file that differs from what would be
-written is only replaced with --force. Everything is decided before anything
-is written. Writing stages every file first (a temporary sibling in the
-target's directory), then renames them all into place; any failure removes
-every temporary file, and a failure among the renames puts back what the
-earlier renames replaced (kept as a hard link until the end), so a failed or
+The project's files are the team's: what replaces or merges into them is
+decided elsewhere (render.update), before anything is written. The record of
+what render last wrote (render.record, under .mkmultiarch/rendered/) is read
+and written here with the same rules as the files themselves.
+
+Writing stages every file first (a temporary sibling in the target's
+directory), then renames them all into place; any failure removes every
+temporary file, and a failure among the renames puts back what the earlier
+renames replaced (kept as a hard link until the end), so a failed or
 refused run leaves the project as it was.
 
 Nothing is read or written through a link: a symbolic link at the target, or
@@ -29,6 +32,7 @@ from pathlib import Path, PurePosixPath
 
 from mkmultiarch.errors import CannotCheckError
 from mkmultiarch.render.config import shown_path
+from mkmultiarch.render.record import README_PATH, README_TEXT, recorded_path
 from mkmultiarch.render.templates import RenderedFile
 
 # A rendered file is a few KiB; a much larger file at its path is not one mkmultiarch wrote.
@@ -51,11 +55,12 @@ class FileState(Enum):
 
 @dataclass(frozen=True)
 class PlannedFile:
-    """A rendered file next to what the project has now at that path."""
+    """A rendered file next to what the project has at that path, and what render last wrote."""
 
     target: Path
     rendered: RenderedFile
     current: str | None
+    recorded: str | None = None
 
     @property
     def state(self) -> FileState:
@@ -69,12 +74,12 @@ class PlannedFile:
         depth = len(PurePosixPath(self.rendered.path).parts)
         return self.target.parents[depth - 1]
 
-    def diff(self) -> str:
-        """A unified diff from the project's file to the rendered one."""
+    def diff(self, to: str | None = None) -> str:
+        """A unified diff from the project's file to TO (by default the rendered one)."""
         return "".join(
             difflib.unified_diff(
                 (self.current or "").splitlines(keepends=True),
-                self.rendered.text.splitlines(keepends=True),
+                (self.rendered.text if to is None else to).splitlines(keepends=True),
                 fromfile=f"a/{self.rendered.path}" if self.current is not None else "/dev/null",
                 tofile=f"b/{self.rendered.path}",
             )
@@ -153,13 +158,39 @@ def _read_current(target: Path) -> str | None:
 
 
 def plan(files: list[RenderedFile], output_dir: Path) -> list[PlannedFile]:
-    """Pair each rendered file with the project's current version of it (no links followed)."""
+    """Pair each rendered file with the project's version and the recorded one (no links)."""
     planned = []
     for rendered in files:
         target = _no_links(output_dir, rendered.path)
         current = _read_current(target)
-        planned.append(PlannedFile(target=target, rendered=rendered, current=current))
+        recorded = _read_current(_no_links(output_dir, recorded_path(rendered.path)))
+        planned.append(PlannedFile(target, rendered, current, recorded))
     return planned
+
+
+@dataclass(frozen=True)
+class Write:
+    """TEXT to put at RELATIVE inside ROOT (the output directory)."""
+
+    root: Path
+    relative: str
+    text: str
+
+    @property
+    def target(self) -> Path:
+        return self.root / self.relative
+
+
+def record_writes(planned: list[PlannedFile]) -> list[Write]:
+    """The record's copies that lag behind the rendering, and its README with them."""
+    writes = [
+        Write(item.root, recorded_path(item.rendered.path), item.rendered.text)
+        for item in planned
+        if item.recorded != item.rendered.text
+    ]
+    if writes:
+        writes.append(Write(writes[0].root, README_PATH, README_TEXT))
+    return writes
 
 
 def _make_directories(root: Path, relative: str, created: list[Path]) -> None:
@@ -228,8 +259,15 @@ def _roll_back(
 
 
 def write_all(planned: list[PlannedFile]) -> list[PlannedFile]:
-    """Write every new or changed file, all or none; return those written."""
+    """Write the rendering over every new or changed file and record it; return those written."""
     pending = [item for item in planned if item.state is not FileState.UNCHANGED]
+    writes = [Write(item.root, item.rendered.path, item.rendered.text) for item in pending]
+    write_files(writes + record_writes(planned))
+    return pending
+
+
+def write_files(pending: list[Write]) -> None:
+    """Write every file of PENDING, all or none."""
     created: list[Path] = []
     temporaries: list[Path] = []
     staged: list[tuple[Path, Path]] = []
@@ -239,14 +277,14 @@ def write_all(planned: list[PlannedFile]) -> list[PlannedFile]:
     try:
         for item in pending:  # stage: every file written beside its target
             current = item.target
-            _make_directories(item.root, item.rendered.path, created)
+            _make_directories(item.root, item.relative, created)
             descriptor, name = tempfile.mkstemp(
                 dir=item.target.parent, prefix=f".{item.target.name}.", suffix=TEMP_SUFFIX
             )
             temporary = Path(name)
             temporaries.append(temporary)
             with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-                handle.write(item.rendered.text)
+                handle.write(item.text)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(temporary, 0o644)
@@ -277,4 +315,3 @@ def write_all(planned: list[PlannedFile]) -> list[PlannedFile]:
     for backup in backups:
         with contextlib.suppress(OSError):
             backup.unlink()
-    return pending

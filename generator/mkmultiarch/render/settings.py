@@ -33,6 +33,14 @@ PIP_REQUIREMENT = re.compile(
     rf"(?:{_SPECIFIER}(?:,{_SPECIFIER})*)?"
     r"|(?:git\+)?https://[A-Za-z0-9][A-Za-z0-9._~%/:@+=-]{0,500})\Z"
 )
+# extra_build_args: NAME=value words, one space apart, pasted unquoted into the build
+# command. Not the Makefile's own arguments (VERSION, REVISION, SOURCE) nor what BuildKit
+# sets from --platform (TARGETARCH=amd64 would make every arch's binary an amd64 one).
+_OWN_BUILD_ARGS = r"(?:VERSION|REVISION|SOURCE|TARGET[A-Z]*|BUILD(?:PLATFORM|OS|ARCH|VARIANT))"
+_BUILD_ARG = rf"(?!{_OWN_BUILD_ARGS}=)[A-Za-z_][A-Za-z0-9_]{{0,63}}=[A-Za-z0-9_./:@,+=-]{{0,256}}"
+BUILD_ARGS = re.compile(rf"^(?:{_BUILD_ARG}(?: {_BUILD_ARG}){{0,31}})?\Z")
+# With the generated Go Dockerfile these two are settings of their own.
+GO_BUILD_ARG_NAMES = re.compile(r"(?:^| )(?:GO_IMAGE|RUNTIME_IMAGE)=")
 MAX_REPOSITORY_LENGTH = 255
 
 LANGUAGES = ("go", "dockerfile")
@@ -197,6 +205,20 @@ SETTINGS: tuple[Setting, ...] = (
         pattern=RELATIVE_PATH,
         allowed="use a relative path inside the project, e.g. Dockerfile or build/Dockerfile",
         asked_when="language == 'dockerfile'",
+    ),
+    Setting(
+        "extra_build_args",
+        default="",
+        help="Your own build args, NAME=value separated by spaces (make EXTRA_BUILD_ARGS=...)",
+        pattern=BUILD_ARGS,
+        allowed="use NAME=value words separated by one space (values of letters, digits, "
+        "_ . / : @ , + = -); VERSION, REVISION, SOURCE, TARGET* and BUILD* are the "
+        "Makefile's and BuildKit's own",
+        refuse_when="language == 'go' and "
+        + _jinja_search("extra_build_args", GO_BUILD_ARG_NAMES)
+        + " is not none",
+        refusal="GO_IMAGE and RUNTIME_IMAGE are settings of their own with language go: "
+        "set go_image or runtime_image (make GO_IMAGE=...) instead",
     ),
     Setting(
         "source",

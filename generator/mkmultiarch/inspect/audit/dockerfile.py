@@ -108,7 +108,8 @@ def instructions(text: str) -> list[Instruction]:
     return found
 
 
-def _split(arguments: str) -> list[str]:
+def split_words(arguments: str) -> list[str]:
+    """The words of an instruction as a shell splits them (plain whitespace if unbalanced)."""
     try:
         return shlex.split(arguments, posix=True)
     except ValueError:
@@ -134,7 +135,7 @@ def find(file: str, text: str, build_args: Mapping[str, str] | None = None) -> l
     stage_count = 0
     seen_from = False
     for instruction in instructions(text):
-        words = _split(instruction.arguments)
+        words = split_words(instruction.arguments)
         if instruction.keyword == "ARG" and not seen_from:
             for word in words:
                 name, sep, default = word.partition("=")

@@ -2,8 +2,8 @@
 
 A directory is walked recursively, in sorted order, honouring the
 `.gitignore` files met on the way (patterns, `!` negation, `dir/` and
-anchored `/pattern`, `**`) and never entering .git, node_modules or a
-virtualenv. What a file is follows from its name:
+anchored `/pattern`, `**`) and never entering .git, node_modules, a
+virtualenv or render's record (.mkmultiarch). What a file is follows from its name:
 - multiarch.yaml: the project config (project.py);
 - Dockerfile, Containerfile, *.Dockerfile, Dockerfile.*: dockerfile.py;
 - .github/workflows/*.y(a)ml: GitHub Actions; .gitlab-ci.yml: GitLab CI (ci.py);
@@ -32,6 +32,7 @@ MAX_FILE_BYTES = 4 << 20
 SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
     | {".mypy_cache", ".ruff_cache", ".pytest_cache"}
+    | {".mkmultiarch"}  # render's record: copies of files read where they stand
 )
 YAML_SUFFIXES = (".yaml", ".yml")
 

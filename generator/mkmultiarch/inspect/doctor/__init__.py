@@ -11,6 +11,7 @@ order a build needs them. Callers import from here.
 from mkmultiarch.arches import host_arch
 from mkmultiarch.inspect.doctor.checklist import run
 from mkmultiarch.inspect.doctor.docker import Runner, check_docker, run_command
+from mkmultiarch.inspect.doctor.dockerfile import check_dockerfile
 from mkmultiarch.inspect.doctor.engine import check_engine
 from mkmultiarch.inspect.doctor.qemu import BINFMT_DIR, check_qemu
 from mkmultiarch.inspect.doctor.registry_access import check_registry
@@ -19,6 +20,7 @@ __all__ = [
     "BINFMT_DIR",
     "Runner",
     "check_docker",
+    "check_dockerfile",
     "check_engine",
     "check_qemu",
     "check_registry",

@@ -10,6 +10,7 @@ from pathlib import Path
 from mkmultiarch.arches import host_arch
 from mkmultiarch.inspect.checks import Check
 from mkmultiarch.inspect.doctor.docker import Runner, run_command
+from mkmultiarch.inspect.doctor.dockerfile import check_dockerfile
 from mkmultiarch.inspect.doctor.engine import check_engine
 from mkmultiarch.inspect.doctor.qemu import BINFMT_DIR, check_qemu
 from mkmultiarch.inspect.doctor.registry_access import check_registry
@@ -28,11 +29,14 @@ def run(
     machine: str | None = None,
     runner: Runner = run_command,
     deadline: Deadline | None = None,
+    dockerfile: Path | None = None,
 ) -> list[Check]:
     """Every check, in the order a build needs them, for a project's arches, registry and
-    builder (the path it uses: docker, or buildx)."""
+    builder (the path it uses: docker, or buildx); and a team's own DOCKERFILE, if given."""
     environ = os.environ if env is None else env
     checks = check_engine(docker, environ, runner, builder)
+    if dockerfile is not None:
+        checks += check_dockerfile(dockerfile)
     checks += check_qemu(arches, language, host=host_arch(machine), binfmt_dir=binfmt_dir)
     checks += check_registry(registry, environ, deadline)
     return checks

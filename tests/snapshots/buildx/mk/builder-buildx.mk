@@ -7,6 +7,7 @@
 #   $(call save_digest,ARCH)   recipe lines: DIGESTS/ARCH from the build's metadata file
 #   $(require_digests)         shell: fail unless every arch of ARCHES has a digest in DIGESTS
 #   $(call list_json,REF)      shell: print the pushed list REF as JSON
+#   PLATFORM_FORMAT, PLATFORM_HAS_VARIANT, CP_FLAGS   how docker-check reads an image
 
 # Keep every per-arch push a plain image: newer buildx adds attestations that
 # turn it into an index.
@@ -46,3 +47,9 @@ override define save_digest
 endef
 
 override list_json = $(DOCKER) buildx imagetools inspect --raw $(1)
+
+# docker-check (mk/common.mk): the image's platform, variant included, and the
+# entrypoint copied out, following a link (-L).
+override PLATFORM_FORMAT := {{.Os}}/{{.Architecture}}{{with .Variant}}/{{.}}{{end}}
+override PLATFORM_HAS_VARIANT := 1
+override CP_FLAGS := -L

@@ -1,0 +1,40 @@
+"""Doctor's reading of a team's own Dockerfile (language: dockerfile): does it compile
+for each target arch, or would every arch's image get the build host's binary?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mkmultiarch.inspect.checks import Check, CheckOutcome
+from mkmultiarch.inspect.crossbuild import find_problems, read_dockerfile
+from mkmultiarch.inspect.text import printable
+
+NAME = "Dockerfile"
+
+
+def check_dockerfile(path: Path) -> list[Check]:
+    """One warning per stage that compiles for the build host only, else one ok."""
+    shown = printable(str(path))
+    try:
+        findings = find_problems(read_dockerfile(path))
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return [
+            Check(
+                NAME,
+                CheckOutcome.WARNING,
+                f"{shown}: cannot read it ({printable(reason)})",
+                "make docker-build needs it: create it, or set dockerfile in multiarch.yaml",
+            )
+        ]
+    if not findings:
+        return [Check(NAME, CheckOutcome.OK, f"{shown}: compiles per target arch (TARGETARCH)")]
+    return [
+        Check(
+            NAME,
+            CheckOutcome.WARNING,
+            f"{shown}:{finding.line}: {finding.message}",
+            "make docker-check (run by docker-push) stops such a release before any list is pushed",
+        )
+        for finding in findings
+    ]
