@@ -43,7 +43,8 @@ app = typer.Typer(
     help="Generate a plain, team-owned Makefile and Dockerfile for multi-arch container images.",
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion / --show-completion [bash|zsh|fish|powershell], as typer apps offer.
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -225,6 +226,19 @@ def init_command(
     config_path.parent.mkdir(parents=True, exist_ok=True)
     _replace_file(config_path, render_starter_config(config))
     typer.echo(f"wrote {config_path}; edit it, then run `mkmultiarch render`")
+
+
+@_command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of multiarch.yaml (for editors; generated from the settings table).
+
+    `mkmultiarch init` and the Copier scaffold name the released copy in a
+    `# yaml-language-server: $schema=` line; save this output beside your
+    multiarch.yaml and point that line at it to work offline.
+    """
+    from mkmultiarch.render.schema import schema_text
+
+    typer.echo(schema_text(), nl=False)
 
 
 # verify and doctor: their modules are imported when the command runs, so

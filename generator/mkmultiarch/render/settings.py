@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mkmultiarch import __version__
 from mkmultiarch.arches import SUPPORTED_ARCHES
-from mkmultiarch.names import IMAGE_PATH, IMAGE_REF, REGISTRY_HOST, TAG
+from mkmultiarch.names import IMAGE_PATH, IMAGE_REF, PROJECT_URL, REGISTRY_HOST, RELEASE_TAG, TAG
+from mkmultiarch.names import SCHEMA_URL as _SCHEMA_URL
 
 GO_VERSION = re.compile(r"^1[.][0-9]{1,3}(?:[.][0-9]{1,3})?\Z")
 GO_PACKAGE = re.compile(r"^[.](?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*\Z")
@@ -245,7 +245,9 @@ SETTINGS: tuple[Setting, ...] = (
     _runner_label("gitlab_tag_arm64", "saas-linux-small-arm64", "GitLab runner tag for arm64 jobs"),
     Setting(
         "mkmultiarch_requirement",
-        default=f"mkmultiarch=={__version__}",
+        # Not on PyPI: the repository at the tag of the version that renders, which pip
+        # and pipx install as they are (git and PyPI for the build backend only).
+        default=f"git+{PROJECT_URL}@{RELEASE_TAG}",
         help="pip requirement CI installs mkmultiarch from (pipx) to run make docker-audit on "
         "pull requests: name==X.Y.Z, or an https:// wheel or git+https://host/path@ref URL",
         pattern=PIP_REQUIREMENT,
@@ -261,6 +263,13 @@ SETTINGS: tuple[Setting, ...] = (
         pattern=GO_MODULE,
         allowed="use a module path such as github.com/org/app",
         asked_when="language == 'go'",
+        scaffold_only=True,
+    ),
+    Setting(
+        "schema_url",
+        default=_SCHEMA_URL,
+        help="JSON Schema named by the scaffolded multiarch.yaml (never asked)",
+        asked_when="false",
         scaffold_only=True,
     ),
 )
