@@ -197,15 +197,119 @@ def _replace_file(path: Path, text: str) -> None:
         raise
 
 
+# init's flags: each overrides what init would read from the project (setting, flag).
+_INIT_FLAGS = (
+    ("image", "--image"),
+    ("go_version", "--go-version"),
+    ("go_main", "--go-main"),
+    ("language", "--language"),
+    ("source", "--source"),
+)
+DEFAULT_IMAGE = "my-org/my-app"
+
+
+def _init_values(root: Path, flags: dict[str, str | None]) -> dict[str, str]:
+    """The settings init writes: each flag, else what the project says, shown line by line."""
+    from mkmultiarch.render.discover import discover
+
+    found = discover(root)
+    values: dict[str, str] = {}
+    shown: list[tuple[str, str, str]] = []
+    for name, flag in _INIT_FLAGS:
+        given = flags[name]
+        if given is not None:
+            try:
+                validate({"image": "org/app", name: given})
+            except ConfigError as error:
+                raise ConfigError(f"{flag}: {error}") from None
+            values[name] = given
+            shown.append((name, given, f"from {flag}"))
+        elif name in found.guesses:
+            guess = found.guesses[name]
+            values[name] = guess.value
+            shown.append((name, guess.value, f"from {guess.origin}; override: {flag}"))
+    if "image" not in values:
+        values["image"] = DEFAULT_IMAGE
+        shown.insert(0, ("image", DEFAULT_IMAGE, "a placeholder; set it: --image org/app"))
+    if values.get("language", "go") == "go" and "go_main" not in values and found.mains:
+        values["go_main"] = _choose_main(found.mains)
+        shown.append(("go_main", values["go_main"], "chosen at the prompt"))
+    for note in found.notes:
+        typer.echo(f"note: {note}")
+    rows = [(name, printable(value), origin) for name, value, origin in shown]
+    width = max(len(name) for name, _, _ in rows)
+    value_width = max(len(value) for _, value, _ in rows)
+    for name, value, origin in rows:
+        typer.echo(f"{name:<{width}}  {value:<{value_width}}  ({origin})")
+    return values
+
+
+def _choose_main(mains: list[str]) -> str:
+    """Several main packages under cmd/: ask on a terminal, else say which flag to pass."""
+    import sys
+
+    listed = " ".join(mains)
+    if not sys.stdin.isatty():
+        raise BadInputError(
+            f"cmd/ holds several main packages ({listed}); pass one with --go-main, "
+            f"e.g. --go-main {mains[0]}"
+        )
+    chosen = str(typer.prompt(f"Main package to build ({listed})", default=mains[0]))
+    if chosen not in mains:
+        raise BadInputError(f"--go-main: {printable(chosen)} is not one of: {listed}")
+    return chosen
+
+
 @_command("init")
 def init_command(
     config_path: ConfigOption = Path(CONFIG_FILE),
     image: Annotated[
-        str, typer.Option("--image", help="Image repository path, e.g. org/app.")
-    ] = "my-org/my-app",
+        str | None,
+        typer.Option(
+            "--image",
+            help="Image repository path, e.g. org/app [default: from go.mod or the git remote].",
+            show_default=False,
+        ),
+    ] = None,
+    go_version: Annotated[
+        str | None,
+        typer.Option(
+            "--go-version", help="Go release [default: go.mod's go directive].", show_default=False
+        ),
+    ] = None,
+    go_main: Annotated[
+        str | None,
+        typer.Option(
+            "--go-main",
+            help="Main package, e.g. ./cmd/server [default: the one under cmd/].",
+            show_default=False,
+        ),
+    ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            help="go or dockerfile [default: dockerfile when a "
+            "Dockerfile mkmultiarch did not write exists].",
+            show_default=False,
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", help="Source URL label [default: from the git remote].", show_default=False
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter multiarch.yaml."""
+    """Write a commented starter multiarch.yaml, with what the project says.
+
+    In an existing repository it proposes the image (go.mod's module path or the
+    git remote), go_version (go.mod), go_main (the main package under cmd/),
+    language dockerfile (a Dockerfile it did not write) and source (the git
+    remote); each guess is shown and each flag overrides one. It asks only on a
+    terminal (several main packages); otherwise it says which flag to pass.
+    """
     where = shown_path(config_path)
     try:
         mode: int | None = os.lstat(config_path).st_mode
@@ -219,10 +323,10 @@ def init_command(
         raise BadInputError(f"{where}: already exists; edit it, or pass --force to start over")
     if mode is not None and not stat.S_ISREG(mode):
         raise BadInputError(f"{where}: not a regular file; pass the path of a file to write")
-    try:
-        config: Config = validate({"image": image})
-    except ConfigError as error:
-        raise ConfigError(f"--image: {error}") from None
+    flags = {"image": image, "go_version": go_version, "go_main": go_main}
+    flags.update({"language": language, "source": source})
+    values = _init_values(config_path.parent, flags)
+    config: Config = validate(dict(values))
     config_path.parent.mkdir(parents=True, exist_ok=True)
     _replace_file(config_path, render_starter_config(config))
     typer.echo(f"wrote {config_path}; edit it, then run `mkmultiarch render`")

@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from tests.e2e.conftest import (
+from .conftest import (
     EXAMPLE_PROJECT,
     REPO_ROOT,
     E2EEnv,
