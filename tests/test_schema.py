@@ -132,3 +132,25 @@ def test_both_refuse_the_shapes_yaml_gets_wrong(data: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         validate(data)
     assert list(jsonschema.Draft202012Validator(schema()).iter_errors(data)), data
+
+
+def test_the_copier_scaffold_names_the_schema_and_is_valid(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    import copier
+
+    copier.run_copy(
+        str(template_repo),
+        str(tmp_path),
+        data={"image": "acme/hello", "arches": ["amd64", "arm/v7"]},
+        defaults=True,
+        unsafe=False,
+        quiet=True,
+    )
+    config = tmp_path / "multiarch.yaml"
+    first = config.read_text(encoding="utf-8").splitlines()[0]
+    assert first == f"# yaml-language-server: $schema={SCHEMA_URL}"
+    answers = yaml.safe_load((tmp_path / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert "schema_url" not in answers  # never asked, never recorded
+    result = _check_jsonschema([config])
+    assert result.returncode == 0, result.stdout + result.stderr
