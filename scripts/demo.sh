@@ -58,7 +58,11 @@ else
 	bash scripts/setup.sh
 	mkmultiarch=$REPO/.venv/bin/mkmultiarch
 fi
+# The interpreter mkmultiarch runs on (a venv's, or pipx's: named by its #! line).
 python=$(dirname "$mkmultiarch")/python
+if [[ ! -x $python ]]; then
+	python=$(head -n 1 "$mkmultiarch" | sed -n 's/^#!//p')
+fi
 [[ -x $mkmultiarch && -x $python ]] || die "$mkmultiarch: not an installed mkmultiarch"
 say "$("$mkmultiarch" --version)"
 
@@ -141,6 +145,7 @@ mapfile -t arches < <("$python" - "$PROJECT/multiarch.yaml" <<-'EOF'
 	print("\n".join(load(Path(sys.argv[1])).arches))
 EOF
 )
+((${#arches[@]})) || die "$PROJECT/multiarch.yaml: no arches read"
 make_args=(
 	-C "$PROJECT" DOCKER="$docker" REGISTRY="$registry" INSECURE=1 IMG="$IMG"
 	VERSION="$VERSION" GO_IMAGE="$(env_value MKMA_GO_IMAGE)" ARCHES="${arches[*]}"

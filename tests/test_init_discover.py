@@ -9,7 +9,11 @@ flag overrides one, and with stdin not a terminal nothing is asked.
 from __future__ import annotations
 
 import os
+import pty
 import re
+import select
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -176,3 +180,34 @@ def test_git_remote_forms() -> None:
         "acme/widget",
     )
     assert source_from_remote("/srv/git/widget") is None
+
+
+def _on_a_terminal(args: list[str], answer: bytes) -> tuple[int, str]:
+    """Run ARGS with a pseudo-terminal as stdin/stdout, type ANSWER; (exit code, output)."""
+    master, slave = pty.openpty()
+    process = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    os.write(master, answer)
+    output = b""
+    while select.select([master], [], [], 30)[0]:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(master)
+    return process.wait(timeout=30), output.decode(errors="replace")
+
+
+def test_on_a_terminal_several_main_packages_are_asked_for(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    _main(root, "api")
+    _main(root, "worker")
+    mkmultiarch = str(Path(sys.executable).with_name("mkmultiarch"))
+    config = str(root / "multiarch.yaml")
+    code, out = _on_a_terminal([mkmultiarch, "init", "--config", config], b"./cmd/worker\n")
+    assert code == 0, out
+    assert "Main package to build (./cmd/api ./cmd/worker)" in out
+    assert yaml.safe_load((root / "multiarch.yaml").read_text())["go_main"] == "./cmd/worker"

@@ -33,6 +33,12 @@ PIP_REQUIREMENT = re.compile(
     rf"(?:{_SPECIFIER}(?:,{_SPECIFIER})*)?"
     r"|(?:git\+)?https://[A-Za-z0-9][A-Za-z0-9._~%/:@+=-]{0,500})\Z"
 )
+# The schema a scaffolded multiarch.yaml names in its first (comment) line: an https URL,
+# or a relative path to a copy beside it. No spaces or newlines: a newline would end the
+# comment and add YAML.
+SCHEMA_REF = re.compile(
+    r"^(?:https://[A-Za-z0-9][A-Za-z0-9._~%/:@+=-]{0,500}|[.]{1,2}/[A-Za-z0-9_./-]{1,200})\Z"
+)
 MAX_REPOSITORY_LENGTH = 255
 
 LANGUAGES = ("go", "dockerfile")
@@ -269,6 +275,8 @@ SETTINGS: tuple[Setting, ...] = (
         "schema_url",
         default=_SCHEMA_URL,
         help="JSON Schema named by the scaffolded multiarch.yaml (never asked)",
+        pattern=SCHEMA_REF,
+        allowed="use an https:// URL or a relative path such as ./multiarch.schema.json",
         asked_when="false",
         scaffold_only=True,
     ),
