@@ -197,67 +197,8 @@ def _replace_file(path: Path, text: str) -> None:
         raise
 
 
-# init's flags: each overrides what init would read from the project (setting, flag).
-_INIT_FLAGS = (
-    ("image", "--image"),
-    ("go_version", "--go-version"),
-    ("go_main", "--go-main"),
-    ("language", "--language"),
-    ("source", "--source"),
-)
-DEFAULT_IMAGE = "my-org/my-app"
-
-
-def _init_values(root: Path, flags: dict[str, str | None]) -> dict[str, str]:
-    """The settings init writes: each flag, else what the project says, shown line by line."""
-    from mkmultiarch.render.discover import discover
-
-    found = discover(root)
-    values: dict[str, str] = {}
-    shown: list[tuple[str, str, str]] = []
-    for name, flag in _INIT_FLAGS:
-        given = flags[name]
-        if given is not None:
-            try:
-                validate({"image": "org/app", name: given})
-            except ConfigError as error:
-                raise ConfigError(f"{flag}: {error}") from None
-            values[name] = given
-            shown.append((name, given, f"from {flag}"))
-        elif name in found.guesses:
-            guess = found.guesses[name]
-            values[name] = guess.value
-            shown.append((name, guess.value, f"from {guess.origin}; override: {flag}"))
-    if "image" not in values:
-        values["image"] = DEFAULT_IMAGE
-        shown.insert(0, ("image", DEFAULT_IMAGE, "a placeholder; set it: --image org/app"))
-    if values.get("language", "go") == "go" and "go_main" not in values and found.mains:
-        values["go_main"] = _choose_main(found.mains)
-        shown.append(("go_main", values["go_main"], "chosen at the prompt"))
-    for note in found.notes:
-        typer.echo(f"note: {note}")
-    rows = [(name, printable(value), origin) for name, value, origin in shown]
-    width = max(len(name) for name, _, _ in rows)
-    value_width = max(len(value) for _, value, _ in rows)
-    for name, value, origin in rows:
-        typer.echo(f"{name:<{width}}  {value:<{value_width}}  ({origin})")
-    return values
-
-
-def _choose_main(mains: list[str]) -> str:
-    """Several main packages under cmd/: ask on a terminal, else say which flag to pass."""
-    import sys
-
-    listed = " ".join(mains)
-    if not sys.stdin.isatty():
-        raise BadInputError(
-            f"cmd/ holds several main packages ({listed}); pass one with --go-main, "
-            f"e.g. --go-main {mains[0]}"
-        )
-    chosen = str(typer.prompt(f"Main package to build ({listed})", default=mains[0]))
-    if chosen not in mains:
-        raise BadInputError(f"--go-main: {printable(chosen)} is not one of: {listed}")
-    return chosen
+def _ask(question: str, default: str) -> str:
+    return str(typer.prompt(question, default=default))
 
 
 @_command("init")
@@ -323,10 +264,16 @@ def init_command(
         raise BadInputError(f"{where}: already exists; edit it, or pass --force to start over")
     if mode is not None and not stat.S_ISREG(mode):
         raise BadInputError(f"{where}: not a regular file; pass the path of a file to write")
+    import sys
+
+    from mkmultiarch.render.proposal import propose
+
     flags = {"image": image, "go_version": go_version, "go_main": go_main}
     flags.update({"language": language, "source": source})
-    values = _init_values(config_path.parent, flags)
-    config: Config = validate(dict(values))
+    proposal = propose(config_path.parent, flags, _ask if sys.stdin.isatty() else None)
+    for line in proposal.lines:
+        typer.echo(line)
+    config: Config = validate(dict(proposal.values))
     config_path.parent.mkdir(parents=True, exist_ok=True)
     _replace_file(config_path, render_starter_config(config))
     typer.echo(f"wrote {config_path}; edit it, then run `mkmultiarch render`")
