@@ -24,7 +24,9 @@ from typing import Any
 import pytest
 import yaml
 
+from mkmultiarch import __version__
 from mkmultiarch.arches import Arch
+from mkmultiarch.render.settings import SETTING
 from tests.support.git import git
 from tests.support.makeplan import plan
 from tests.support.rendering import CONFIGS, render_into
@@ -306,7 +308,14 @@ def test_native_gitlab_builds_arm64_on_its_runner_and_the_rest_in_one_job(
     assert jobs == [job.name for job in builds] + ["merge"]
     assert pipeline["merge"]["needs"] == [job.name for job in builds]
     assert pipeline["merge"]["tags"] == [labels["amd64"]]
-    assert pipeline["merge"]["script"][-2:] == ["make docker-manifest", "make docker-verify"]
+    assert pipeline["merge"]["script"][-4:] == [
+        "make docker-manifest",
+        "dnf install -y --quiet pipx"
+        if data.get("engine") == "podman"
+        else "apk add --no-cache pipx",
+        "PIPX_BIN_DIR=/usr/local/bin " + INSTALL,
+        "make docker-verify",
+    ]
 
 
 def test_each_build_job_plans_one_build_per_arch_of_its_share(
@@ -792,9 +801,7 @@ OWN_REQUIREMENT = "git+https://git.example.com/tools/mkmultiarch@v0.1.0"
 
 
 def requirement_of(data: dict[str, Any]) -> str:
-    from mkmultiarch import __version__
-
-    return str(data.get("mkmultiarch_requirement", f"mkmultiarch=={__version__}"))
+    return str(data.get("mkmultiarch_requirement", SETTING["mkmultiarch_requirement"].default))
 
 
 def step_index(steps: list[dict[str, Any]], run: str) -> int:
@@ -813,7 +820,10 @@ def test_github_audits_before_the_build_on_pull_requests_only(
         steps = job["steps"]
         runs = [step.get("run", "") for step in steps]
         if not any("make docker-build" in run for run in runs):
-            assert not any("docker-audit" in run or "pipx" in run for run in runs), name
+            assert not any("docker-audit" in run for run in runs), name
+            # The merge job installs mkmultiarch for make docker-verify only.
+            assert [run for run in runs if "pipx" in run] == [INSTALL], name
+            assert runs.index(INSTALL) + 1 == runs.index("make docker-verify"), name
             continue
         audited += 1
         install, audit = step_index(steps, "pipx install"), step_index(steps, "make docker-audit")
@@ -899,7 +909,11 @@ def test_gitlab_audits_before_the_build_on_merge_requests_only(
     assert code != 0
     assert not any(call.startswith("make docker-build") for call in calls)
     _, calls = run_gitlab_script(script, tmp_path, "push")
-    assert not any("docker-audit" in call or "pipx" in call for call in calls)
+    assert not any("docker-audit" in call for call in calls)
+    if "make docker-verify" in calls:  # emulated: the same job pushes and verifies
+        assert calls[-3:] == [installer, "pipx install mkmultiarch==9.9.9", "make docker-verify"]
+    else:
+        assert not any("pipx" in call for call in calls)
     assert "PIPX_BIN_DIR=/usr/local/bin " + INSTALL in script  # on PATH for make
 
 
@@ -921,3 +935,31 @@ def test_the_configured_requirement_is_installed(tmp_path: Path) -> None:
         step["env"] == {"MKMULTIARCH_REQUIREMENT": OWN_REQUIREMENT} for step in installs
     )
     assert load(tmp_path / GITLAB)["variables"]["MKMULTIARCH_REQUIREMENT"] == OWN_REQUIREMENT
+
+
+def test_the_job_that_verifies_installs_the_rendering_mkmultiarch(
+    rendered: tuple[dict[str, Any], Path], tmp_path: Path
+) -> None:
+    """make docker-verify runs the full mkmultiarch verify, not its docker manifest fallback:
+    the step before it installs the requirement, by default this very release from git."""
+    data, project = rendered
+    default = SETTING["mkmultiarch_requirement"].default
+    assert default == f"git+https://github.com/mkmultiarch/mkmultiarch@v{__version__}"
+    for name, job in load(project / GITHUB)["jobs"].items():
+        steps = job["steps"]
+        runs = [step.get("run", "") for step in steps]
+        if "make docker-verify" not in runs:
+            continue
+        verify = runs.index("make docker-verify")
+        install = steps[verify - 1]
+        assert install["run"] == INSTALL, name
+        assert install["env"] == {"MKMULTIARCH_REQUIREMENT": requirement_of(data)}
+        assert install.get("if") == steps[verify].get("if"), name
+    pipeline = load(project / GITLAB)
+    job = "publish" if "publish" in pipeline else "merge"
+    items = pipeline[job]["script"]
+    # merge: installer, pipx, verify as items; publish: all in its last (push) item.
+    script = "\n".join(items[-3:] if items[-1] == "make docker-verify" else items[-1:])
+    code, calls = run_gitlab_script(script, tmp_path, "push")
+    assert code == 0
+    assert calls[calls.index("make docker-verify") - 1] == "pipx install mkmultiarch==9.9.9"

@@ -165,6 +165,7 @@ UNASKED_WHEN: dict[str, dict[str, str]] = {
     "ci | length > 0": {},
     "'github' in ci": {"ci": "[gitlab]"},
     "'gitlab' in ci": {"ci": "[github]"},
+    "false": {},  # never asked (schema_url)
 }
 # Per conditional setting: a shell injection, and its first value from BAD_VALUES (or a
 # space; builder's buildx, refused with engine podman).

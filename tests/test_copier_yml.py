@@ -47,7 +47,7 @@ def test_the_questions_are_the_settings_in_order() -> None:
     # Every multiarch.yaml setting is in the table, in Config's order; go_module is the
     # scaffold's own question.
     assert tuple(s.name for s in SETTINGS if not s.scaffold_only) == FIELDS
-    assert [s.name for s in SETTINGS if s.scaffold_only] == ["go_module"]
+    assert [s.name for s in SETTINGS if s.scaffold_only] == ["go_module", "schema_url"]
 
 
 def test_config_defaults_are_the_tables() -> None:

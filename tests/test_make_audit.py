@@ -172,7 +172,7 @@ def test_without_mkmultiarch_one_line_says_how_to_install_it(project: Path) -> N
     ours = [line for line in result.stderr.splitlines() if not line.startswith("make: ***")]
     assert ours == [
         "make: docker-audit needs mkmultiarch, which is not on PATH: "
-        f"pipx install 'mkmultiarch=={__version__}'"
+        f"pipx install 'git+https://github.com/mkmultiarch/mkmultiarch@v{__version__}'"
     ]
     # Nothing else needs it.
     assert make(project, "VERSION=1", "help", env={"PATH": SYSTEM_PATH}).returncode == 0

@@ -45,7 +45,8 @@ app = typer.Typer(
     help="Generate a plain, team-owned Makefile and Dockerfile for multi-arch container images.",
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion / --show-completion [bash|zsh|fish|powershell], as typer apps offer.
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -301,15 +302,60 @@ def _replace_file(path: Path, text: str) -> None:
         raise
 
 
+def _ask(question: str, default: str) -> str:
+    return str(typer.prompt(question, default=default))
+
+
 @_command("init")
 def init_command(
     config_path: ConfigOption = Path(CONFIG_FILE),
     image: Annotated[
-        str, typer.Option("--image", help="Image repository path, e.g. org/app.")
-    ] = "my-org/my-app",
+        str | None,
+        typer.Option(
+            "--image",
+            help="Image repository path, e.g. org/app [default: from go.mod or the git remote].",
+            show_default=False,
+        ),
+    ] = None,
+    go_version: Annotated[
+        str | None,
+        typer.Option(
+            "--go-version", help="Go release [default: go.mod's go directive].", show_default=False
+        ),
+    ] = None,
+    go_main: Annotated[
+        str | None,
+        typer.Option(
+            "--go-main",
+            help="Main package, e.g. ./cmd/server [default: the one under cmd/].",
+            show_default=False,
+        ),
+    ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            help="go or dockerfile [default: dockerfile when a "
+            "Dockerfile mkmultiarch did not write exists].",
+            show_default=False,
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", help="Source URL label [default: from the git remote].", show_default=False
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter multiarch.yaml."""
+    """Write a commented starter multiarch.yaml, with what the project says.
+
+    In an existing repository it proposes the image (go.mod's module path or the
+    git remote), go_version (go.mod), go_main (the main package under cmd/),
+    language dockerfile (a Dockerfile it did not write) and source (the git
+    remote); each guess is shown and each flag overrides one. It asks only on a
+    terminal (several main packages); otherwise it says which flag to pass.
+    """
     where = shown_path(config_path)
     try:
         mode: int | None = os.lstat(config_path).st_mode
@@ -323,13 +369,32 @@ def init_command(
         raise BadInputError(f"{where}: already exists; edit it, or pass --force to start over")
     if mode is not None and not stat.S_ISREG(mode):
         raise BadInputError(f"{where}: not a regular file; pass the path of a file to write")
-    try:
-        config: Config = validate({"image": image})
-    except ConfigError as error:
-        raise ConfigError(f"--image: {error}") from None
+    import sys
+
+    from mkmultiarch.render.proposal import propose
+
+    flags = {"image": image, "go_version": go_version, "go_main": go_main}
+    flags.update({"language": language, "source": source})
+    proposal = propose(config_path.parent, flags, _ask if sys.stdin.isatty() else None)
+    for line in proposal.lines:
+        typer.echo(line)
+    config: Config = validate(dict(proposal.values))
     config_path.parent.mkdir(parents=True, exist_ok=True)
     _replace_file(config_path, render_starter_config(config))
     typer.echo(f"wrote {config_path}; edit it, then run `mkmultiarch render`")
+
+
+@_command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of multiarch.yaml (for editors; generated from the settings table).
+
+    `mkmultiarch init` and the Copier scaffold name the released copy in a
+    `# yaml-language-server: $schema=` line; save this output beside your
+    multiarch.yaml and point that line at it to work offline.
+    """
+    from mkmultiarch.render.schema import schema_text
+
+    typer.echo(schema_text(), nl=False)
 
 
 # verify and doctor: their modules are imported when the command runs, so

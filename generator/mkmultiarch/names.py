@@ -9,7 +9,20 @@ from __future__ import annotations
 
 import re
 
+from mkmultiarch import __version__
+
 CONFIG_FILE = "multiarch.yaml"
+# Where mkmultiarch lives: the package's project URLs, the git URL CI installs it from
+# (mkmultiarch_requirement), and the committed JSON Schema editors read.
+PROJECT_URL = "https://github.com/mkmultiarch/mkmultiarch"
+RELEASE_TAG = f"v{__version__}"
+SCHEMA_FILE = "multiarch.schema.json"
+# The committed schema of the release that renders, pinned to its tag: an editor checks a
+# multiarch.yaml against the rules of the mkmultiarch that wrote it.
+SCHEMA_URL = (
+    PROJECT_URL.replace("https://github.com/", "https://raw.githubusercontent.com/")
+    + f"/{RELEASE_TAG}/{SCHEMA_FILE}"
+)
 
 # Every pattern is anchored as ^...\Z and applied with re.search, exactly as
 # Copier's regex_search filter applies it to the same text: `$` would also

@@ -69,6 +69,9 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("mkmultiarch_requirement", "git+https://host/path@ref#egg=x"),
     ("mkmultiarch_requirement", "http://example.com/mkmultiarch.whl"),
     ("mkmultiarch_requirement", "--index-url=https://evil.example.com"),
+    # Copier's never-asked schema_url (a comment line of the scaffold): a newline would add YAML.
+    ("schema_url", "https://example.com/s.json\nimage: evil/app"),
+    ("schema_url", "file:///etc/passwd"),
     # A trailing newline: `$` in a pattern would let each of these through re.search.
     ("image", "org/app\n"),
     ("version", "1.0.0\n"),

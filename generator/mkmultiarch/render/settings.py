@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mkmultiarch import __version__
 from mkmultiarch.arches import SUPPORTED_ARCHES
-from mkmultiarch.names import IMAGE_PATH, IMAGE_REF, REGISTRY_HOST, TAG
+from mkmultiarch.names import IMAGE_PATH, IMAGE_REF, PROJECT_URL, REGISTRY_HOST, RELEASE_TAG, TAG
+from mkmultiarch.names import SCHEMA_URL as _SCHEMA_URL
 
 GO_VERSION = re.compile(r"^1[.][0-9]{1,3}(?:[.][0-9]{1,3})?\Z")
 GO_PACKAGE = re.compile(r"^[.](?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*\Z")
@@ -41,6 +41,12 @@ _BUILD_ARG = rf"(?!{_OWN_BUILD_ARGS}=)[A-Za-z_][A-Za-z0-9_]{{0,63}}=[A-Za-z0-9_.
 BUILD_ARGS = re.compile(rf"^(?:{_BUILD_ARG}(?: {_BUILD_ARG}){{0,31}})?\Z")
 # With the generated Go Dockerfile these two are settings of their own.
 GO_BUILD_ARG_NAMES = re.compile(r"(?:^| )(?:GO_IMAGE|RUNTIME_IMAGE)=")
+# The schema a scaffolded multiarch.yaml names in its first (comment) line: an https URL,
+# or a relative path to a copy beside it. No spaces or newlines: a newline would end the
+# comment and add YAML.
+SCHEMA_REF = re.compile(
+    r"^(?:https://[A-Za-z0-9][A-Za-z0-9._~%/:@+=-]{0,500}|[.]{1,2}/[A-Za-z0-9_./-]{1,200})\Z"
+)
 MAX_REPOSITORY_LENGTH = 255
 
 LANGUAGES = ("go", "dockerfile")
@@ -267,7 +273,9 @@ SETTINGS: tuple[Setting, ...] = (
     _runner_label("gitlab_tag_arm64", "saas-linux-small-arm64", "GitLab runner tag for arm64 jobs"),
     Setting(
         "mkmultiarch_requirement",
-        default=f"mkmultiarch=={__version__}",
+        # Not on PyPI: the repository at the tag of the version that renders, which pip
+        # and pipx install as they are (git and PyPI for the build backend only).
+        default=f"git+{PROJECT_URL}@{RELEASE_TAG}",
         help="pip requirement CI installs mkmultiarch from (pipx) to run make docker-audit on "
         "pull requests: name==X.Y.Z, or an https:// wheel or git+https://host/path@ref URL",
         pattern=PIP_REQUIREMENT,
@@ -283,6 +291,15 @@ SETTINGS: tuple[Setting, ...] = (
         pattern=GO_MODULE,
         allowed="use a module path such as github.com/org/app",
         asked_when="language == 'go'",
+        scaffold_only=True,
+    ),
+    Setting(
+        "schema_url",
+        default=_SCHEMA_URL,
+        help="JSON Schema named by the scaffolded multiarch.yaml (never asked)",
+        pattern=SCHEMA_REF,
+        allowed="use an https:// URL or a relative path such as ./multiarch.schema.json",
+        asked_when="false",
         scaffold_only=True,
     ),
 )

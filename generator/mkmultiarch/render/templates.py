@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from mkmultiarch.names import SCHEMA_URL
 from mkmultiarch.render.config import Config
 
 TEMPLATE_SUFFIX = ".jinja"
@@ -74,7 +75,8 @@ def render(
     """Render the templates whose names survive the context (or just the one named `only`)."""
     root = templates_dir()
     env = _environment(root)
-    context = {**config.template_context(), "scaffold": scaffold}
+    # schema_url: Copier's unasked question of the same name (settings.SETTINGS).
+    context = {**config.template_context(), "scaffold": scaffold, "schema_url": SCHEMA_URL}
     return [
         RenderedFile(path=name, text=env.get_template(relative).render(context))
         for relative, name in _outputs(env, root, context)

@@ -125,7 +125,8 @@ endef
 # Only this target needs mkmultiarch; without it, one line says how to install it.
 override define run_audit
 	@command -v mkmultiarch >/dev/null 2>&1 || { echo "make: docker-audit needs mkmultiarch," \
-		"which is not on PATH: pipx install 'mkmultiarch==0.1.0'" >&2; exit 2; }
+		"which is not on PATH:" \
+		"pipx install 'git+https://github.com/mkmultiarch/mkmultiarch@v0.1.0'" >&2; exit 2; }
 	@paths=("$$DOCKERFILE"); config=$$(dirname -- "$$THIS_MAKEFILE")/multiarch.yaml; \
 	if [[ -f $$config ]]; then paths+=("$$config"); fi; \
 	mkmultiarch audit $(VERIFY_FLAGS) $(addprefix --arch ,$(ARCHES)) \

@@ -1,0 +1,97 @@
+"""A JSON Schema of multiarch.yaml, generated from SETTINGS, for editors.
+
+Generated, not written beside the validator: the patterns, choices and defaults are the
+settings table's own, so the schema cannot drift from what `render` accepts. It is printed
+by `mkmultiarch schema`, committed as multiarch.schema.json at the repository root (a test
+checks it is current), and named by the `# yaml-language-server: $schema=` line that
+`init` and the Copier scaffold write.
+
+Patterns: Python's `\\Z` (true end of text) does not exist in ECMA-262, the dialect of JSON
+Schema. `$(?!\\n)` means the true end in both: ECMA's `$` already is, and Python's `$`,
+which also matches before a final newline, is kept off it by the lookahead. Editors and
+check-jsonschema (ECMA) and Python's jsonschema (re.search) then all refuse "app\\n".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from mkmultiarch import __version__
+from mkmultiarch.names import SCHEMA_FILE, SCHEMA_URL
+from mkmultiarch.render.settings import SETTINGS, Setting
+
+__all__ = ["SCHEMA_FILE", "SCHEMA_URL", "ecma_pattern", "schema", "schema_text"]
+# Settings whose empty value means "derived" (go_image from go_version, binary from image).
+_EMPTY_MEANS_DERIVED = frozenset({"go_image", "binary"})
+# Settings a YAML integer is accepted for (validate() reads it as its digits).
+_NUMBERS_OK = frozenset({"version", "revision"})
+
+
+def ecma_pattern(pattern: re.Pattern[str]) -> str:
+    """PATTERN's text with its `\\Z` anchor written so ECMA-262 and Python agree."""
+    text = pattern.pattern
+    assert text.endswith("\\Z"), text
+    return text.removesuffix("\\Z") + "$(?!\\n)"
+
+
+def _several(setting: Setting) -> dict[str, Any]:
+    """A multiselect: a list of its choices, each once (or the space-separated string form)."""
+    items = {"enum": list(setting.choices)}
+    words = "|".join(re.escape(choice) for choice in setting.choices)
+    as_list: dict[str, Any] = {"type": "array", "items": items, "uniqueItems": True}
+    if setting.at_least_one:
+        as_list["minItems"] = 1
+    as_text = {"type": "string", "pattern": f"^ *(?:(?:{words})(?: +|$(?!\\n)))+$(?!\\n)"}
+    if not setting.at_least_one:
+        as_text["pattern"] = f"^ *(?:(?:{words})(?: +|$(?!\\n)))*$(?!\\n)"
+    return {"anyOf": [as_list, as_text]}
+
+
+def _property(setting: Setting) -> dict[str, Any]:
+    schema: dict[str, Any] = {"description": setting.help}
+    if isinstance(setting.default, bool):
+        schema["type"] = "boolean"
+    elif setting.multiselect:
+        schema.update(_several(setting))
+    elif setting.choices:
+        schema["enum"] = list(setting.choices)
+    elif setting.pattern is not None:
+        text = {"type": "string", "pattern": ecma_pattern(setting.pattern)}
+        if setting.name in _EMPTY_MEANS_DERIVED:
+            schema["anyOf"] = [text, {"const": ""}]
+        elif setting.name in _NUMBERS_OK:
+            schema["anyOf"] = [text, {"type": "integer", "minimum": 0}]
+        else:
+            schema.update(text)
+    if isinstance(setting.default, tuple):
+        schema["default"] = list(setting.default)
+    elif setting.default not in (None, ""):
+        schema["default"] = setting.default
+    return schema
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a multiarch.yaml."""
+    settings = [setting for setting in SETTINGS if not setting.scaffold_only]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_URL,
+        "title": "mkmultiarch multiarch.yaml",
+        "description": f"Settings of mkmultiarch {__version__} (generated from its SETTINGS).",
+        "type": "object",
+        "required": ["image"],
+        "additionalProperties": False,
+        "properties": {setting.name: _property(setting) for setting in settings},
+        # validate() refuses it too (SETTING["builder"].refuse_when).
+        "not": {
+            "required": ["engine", "builder"],
+            "properties": {"engine": {"const": "podman"}, "builder": {"const": "buildx"}},
+        },
+    }
+
+
+def schema_text() -> str:
+    """The schema as the committed file holds it: indented JSON, one trailing newline."""
+    return json.dumps(schema(), indent=2) + "\n"
