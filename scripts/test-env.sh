@@ -8,6 +8,7 @@
 #   * two registries on loopback: plain HTTP on :5000 and htpasswd basic auth on :5001;
 #   * QEMU binfmt handlers so foreign-arch images run (arm64, arm/v6, arm/v7, ppc64le,
 #     s390x, riscv64; 386 runs on the host itself);
+#   * cosign 2.5 from trixie (key-based signing, no transparency log, in the supply-chain test);
 #   * a Go builder image made from Debian's Go 1.23 toolchain (bookworm-backports; no base
 #     image can be pulled here: there is no Docker Hub), pushed to the plain registry.
 #
@@ -202,6 +203,13 @@ install_packages() {
     stop_bg dockerd 40
     APT_UPDATED=0
     apt_install "${missing[@]}"
+  fi
+  # cosign signs the pushed lists in the supply-chain tests: trixie's 2.5 is one static
+  # binary (apt -s: it pulls nothing else), so installing it never touches dockerd.
+  if ! is_installed cosign 2.; then
+    log "installing from trixie: cosign/trixie"
+    APT_UPDATED=0
+    apt_install cosign/trixie
   fi
 }
 

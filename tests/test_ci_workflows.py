@@ -306,7 +306,13 @@ def test_native_gitlab_builds_arm64_on_its_runner_and_the_rest_in_one_job(
     assert jobs == [job.name for job in builds] + ["merge"]
     assert pipeline["merge"]["needs"] == [job.name for job in builds]
     assert pipeline["merge"]["tags"] == [labels["amd64"]]
-    assert pipeline["merge"]["script"][-2:] == ["make docker-manifest", "make docker-verify"]
+    assert pipeline["merge"]["script"][-3:] == [
+        "make docker-manifest",
+        # The index digest, handed on as the dotenv variable RELEASE_DIGEST.
+        'echo "RELEASE_DIGEST=$(cat ".digests/$VERSION/index")" >release.env',
+        "make docker-verify",
+    ]
+    assert pipeline["merge"]["artifacts"]["reports"] == {"dotenv": "release.env"}
 
 
 def test_each_build_job_plans_one_build_per_arch_of_its_share(
@@ -336,8 +342,10 @@ def test_buildx_hands_digests_to_the_merge_and_docker_does_not(
     assert ("actions/download-artifact@v4" in uses) is handover
     assert ("docker/setup-buildx-action@v3" in uses) is (data.get("builder") == "buildx")
     gitlab_artifacts = [job["artifacts"] for job in pipeline.values() if "artifacts" in job]
+    # Every pipeline's pushing job keeps the release digest (RELEASE_DIGEST, .digests/).
+    release = {"paths": [".digests/"], "reports": {"dotenv": "release.env"}, "expire_in": "30 days"}
     assert gitlab_artifacts == (
-        [{"paths": [".digests/"], "expire_in": "1 day"}] if handover else []
+        [{"paths": [".digests/"], "expire_in": "1 day"}, release] if handover else [release]
     )
     if not handover:
         return
@@ -551,7 +559,12 @@ def test_registry_login_uses_github_token_for_ghcr_and_secrets_elsewhere(
                     "REGISTRY_PASSWORD": "${{ secrets.REGISTRY_PASSWORD }}",
                 }
             )
-        expected = {"contents": "read", "packages": "write"} if ghcr else None
+        expected: dict[str, str] | None = None
+        if ghcr:
+            expected = {"contents": "read", "packages": "write"}
+        if data.get("sign") == "cosign" and name in ("merge", "publish"):
+            # Keyless signing needs the job's OIDC token; the build jobs never get it.
+            expected = {**(expected or {"contents": "read"}), "id-token": "write"}
         assert job.get("permissions") == expected, name
     assert ("secrets.REGISTRY_" in text) is not ghcr
     assert ("Set these repository secrets" in text) is not ghcr
@@ -805,7 +818,10 @@ def test_github_audits_before_the_build_on_pull_requests_only(
         steps = job["steps"]
         runs = [step.get("run", "") for step in steps]
         if not any("make docker-build" in run for run in runs):
-            assert not any("docker-audit" in run or "pipx" in run for run in runs), name
+            assert not any("docker-audit" in run for run in runs), name
+            # sign: cosign installs mkmultiarch where the lists are pushed (SBOM attestations).
+            installs = [run for run in runs if "pipx" in run]
+            assert installs == ([INSTALL] if data.get("sign") == "cosign" else []), name
             continue
         audited += 1
         install, audit = step_index(steps, "pipx install"), step_index(steps, "make docker-audit")

@@ -33,6 +33,7 @@ def test_copy_scaffolds_a_whole_project(template_repo: Path, tmp_path: Path) -> 
     assert names == [
         ".copier-answers.yml",
         ".dockerignore",
+        ".gitignore",
         "Dockerfile",
         "Makefile",
         "README.md",
