@@ -293,3 +293,24 @@ def test_buildx_release_annotates_and_signs_the_index(buildx_release: Release) -
     check_signature(buildx_release, digest)
     check_sbom_attestations(buildx_release)
     check_verify_agrees(buildx_release, digest)
+
+
+def test_buildx_one_call_release_annotates_and_records_the_index(
+    e2e_env: E2EEnv, tmp_path_factory: pytest.TempPathFactory, local_repos: set[str]
+) -> None:
+    """make docker-push with builder: buildx: ONE multi-platform build (containerd store only:
+    the classic store's docker driver refuses several platforms, see test_buildx_e2e)."""
+    if e2e_env.store != "containerd":
+        pytest.skip("several platforms in one buildx call need the containerd image store")
+    root = tmp_path_factory.mktemp("release-one-call")
+    project = release_project(e2e_env, root, local_repos, name="release-one", builder="buildx")
+    key = key_pair(root / "keys")
+    pushed = project.make("clean", "docker-push", env=cosign_env(project, key), COSIGN_TLOG="0")
+    release = Release(project, pushed, key, key.with_suffix(".pub"))
+    digest = check_release(release)
+    index, _ = registry_get_manifest(project.registry, project.img, "latest")
+    annotations = index.get("annotations") or {}
+    assert annotations[f"{OCI}version"] == "1.2.3", annotations
+    assert annotations[f"{OCI}created"].endswith("Z"), annotations
+    signed = cosign_verify(project, f"{project.image}@{digest}", key.with_suffix(".pub"))
+    assert signed.returncode == 0, signed.tail()
