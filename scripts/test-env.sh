@@ -8,6 +8,7 @@
 #   * two registries on loopback: plain HTTP on :5000 and htpasswd basic auth on :5001;
 #   * QEMU binfmt handlers so foreign-arch images run (arm64, arm/v6, arm/v7, ppc64le,
 #     s390x, riscv64; 386 runs on the host itself);
+#   * cosign 2.5 from trixie (key-based signing, no transparency log, in the supply-chain test);
 #   * a Go builder image made from Debian's Go 1.23 toolchain (bookworm-backports; no base
 #     image can be pulled here: there is no Docker Hub), pushed to the plain registry.
 #
@@ -203,6 +204,13 @@ install_packages() {
     APT_UPDATED=0
     apt_install "${missing[@]}"
   fi
+  # cosign signs the pushed lists in the supply-chain tests: trixie's 2.5 is one static
+  # binary (apt -s: it pulls nothing else), so installing it never touches dockerd.
+  if ! is_installed cosign 2.; then
+    log "installing from trixie: cosign/trixie"
+    APT_UPDATED=0
+    apt_install cosign/trixie
+  fi
 }
 
 # The daemon's config for STORE: its own data root (images of one store are not visible
@@ -247,12 +255,15 @@ start_dockerd() {
   [[ $(running_store) == "$STORE" ]] || die "dockerd started, but not with the $STORE image store"
 }
 
-# Registry config: loopback only, filesystem storage under $STATE_DIR, deletes enabled so
-# tests can clean up tags. Debian's default config wants htpasswd auth on :5000, so we
-# never use it.
+# Registry config: loopback only, in-memory storage, deletes enabled so tests can clean up
+# tags. Not the filesystem driver: it rewrites a tag's link file in place, so a HEAD that
+# lands while buildx pushes several tags of one index at once reads a half-written file and
+# gets a 500 ("invalid checksum digest format"); the in-memory driver writes under a lock.
+# A restarted registry is empty (this script pushes the Go builder image again). Debian's
+# default config wants htpasswd auth on :5000, so we never use it.
 write_registry_config() {
   local name=$1 addr=$2 auth=$3
-  mkdir -p "$STATE_DIR/$name/data"
+  mkdir -p "$STATE_DIR/$name"
   cat >"$STATE_DIR/$name/config.yml" <<EOF
 version: 0.1
 log:
@@ -260,8 +271,7 @@ log:
   fields:
     service: $name
 storage:
-  filesystem:
-    rootdirectory: $STATE_DIR/$name/data
+  inmemory: {}
   delete:
     enabled: true
   cache:

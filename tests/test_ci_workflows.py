@@ -308,14 +308,24 @@ def test_native_gitlab_builds_arm64_on_its_runner_and_the_rest_in_one_job(
     assert jobs == [job.name for job in builds] + ["merge"]
     assert pipeline["merge"]["needs"] == [job.name for job in builds]
     assert pipeline["merge"]["tags"] == [labels["amd64"]]
-    assert pipeline["merge"]["script"][-4:] == [
+    install = (
+        []
+        if data.get("sign") == "cosign"  # installed before the push, for the SBOMs
+        else [
+            "dnf install -y --quiet pipx"
+            if data.get("engine") == "podman"
+            else "apk add --no-cache pipx",
+            "PIPX_BIN_DIR=/usr/local/bin " + INSTALL,
+        ]
+    )
+    assert pipeline["merge"]["script"][-3 - len(install) :] == [
         "make docker-manifest",
-        "dnf install -y --quiet pipx"
-        if data.get("engine") == "podman"
-        else "apk add --no-cache pipx",
-        "PIPX_BIN_DIR=/usr/local/bin " + INSTALL,
+        # The index digest, handed on as the dotenv variable RELEASE_DIGEST.
+        'echo "RELEASE_DIGEST=$(cat ".digests/$VERSION/index")" >release.env',
+        *install,
         "make docker-verify",
     ]
+    assert pipeline["merge"]["artifacts"]["reports"] == {"dotenv": "release.env"}
 
 
 def test_each_build_job_plans_one_build_per_arch_of_its_share(
@@ -353,8 +363,10 @@ def test_buildx_hands_digests_to_the_merge_and_docker_does_not(
     assert ("actions/download-artifact@v4" in uses) is handover
     assert ("docker/setup-buildx-action@v3" in uses) is (data.get("builder") == "buildx")
     gitlab_artifacts = [job["artifacts"] for job in pipeline.values() if "artifacts" in job]
+    # Every pipeline's pushing job keeps the release digest (RELEASE_DIGEST, .digests/).
+    release = {"paths": [".digests/"], "reports": {"dotenv": "release.env"}, "expire_in": "30 days"}
     assert gitlab_artifacts == (
-        [{"paths": [".digests/"], "expire_in": "1 day"}] if handover else []
+        [{"paths": [".digests/"], "expire_in": "1 day"}, release] if handover else [release]
     )
     if not handover:
         return
@@ -568,7 +580,12 @@ def test_registry_login_uses_github_token_for_ghcr_and_secrets_elsewhere(
                     "REGISTRY_PASSWORD": "${{ secrets.REGISTRY_PASSWORD }}",
                 }
             )
-        expected = {"contents": "read", "packages": "write"} if ghcr else None
+        expected: dict[str, str] | None = None
+        if ghcr:
+            expected = {"contents": "read", "packages": "write"}
+        if data.get("sign") == "cosign" and name in ("merge", "publish"):
+            # Keyless signing needs the job's OIDC token; the build jobs never get it.
+            expected = {**(expected or {"contents": "read"}), "id-token": "write"}
         assert job.get("permissions") == expected, name
     assert ("secrets.REGISTRY_" in text) is not ghcr
     assert ("Set these repository secrets" in text) is not ghcr
@@ -821,9 +838,11 @@ def test_github_audits_before_the_build_on_pull_requests_only(
         runs = [step.get("run", "") for step in steps]
         if not any("make docker-build" in run for run in runs):
             assert not any("docker-audit" in run for run in runs), name
-            # The merge job installs mkmultiarch for make docker-verify only.
+            # The merge job installs mkmultiarch once: before the push with sign: cosign
+            # (the SBOM attestations), else just before make docker-verify.
             assert [run for run in runs if "pipx" in run] == [INSTALL], name
-            assert runs.index(INSTALL) + 1 == runs.index("make docker-verify"), name
+            if data.get("sign") != "cosign":
+                assert runs.index(INSTALL) + 1 == runs.index("make docker-verify"), name
             continue
         audited += 1
         install, audit = step_index(steps, "pipx install"), step_index(steps, "make docker-audit")
@@ -910,7 +929,11 @@ def test_gitlab_audits_before_the_build_on_merge_requests_only(
     assert not any(call.startswith("make docker-build") for call in calls)
     _, calls = run_gitlab_script(script, tmp_path, "push")
     assert not any("docker-audit" in call for call in calls)
-    if "make docker-verify" in calls:  # emulated: the same job pushes and verifies
+    if "make docker-verify" in calls and data.get("sign") == "cosign":
+        # Installed once, before the push (the SBOM attestations), not again for verify.
+        assert calls[-1] == "make docker-verify"
+        assert not any("pipx" in call for call in calls[calls.index("make docker-push") :])
+    elif "make docker-verify" in calls:  # emulated: the same job pushes and verifies
         assert calls[-3:] == [installer, "pipx install mkmultiarch==9.9.9", "make docker-verify"]
     else:
         assert not any("pipx" in call for call in calls)

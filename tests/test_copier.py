@@ -33,6 +33,7 @@ def test_copy_scaffolds_a_whole_project(template_repo: Path, tmp_path: Path) -> 
     assert names == [
         ".copier-answers.yml",
         ".dockerignore",
+        ".gitignore",
         "Dockerfile",
         "Makefile",
         "README.md",
@@ -61,7 +62,18 @@ def test_copy_renders_the_same_bytes_as_the_cli(template_repo: Path, tmp_path: P
         assert (tmp_path / rendered.path).read_text() == rendered.text, rendered.path
 
 
-@pytest.mark.parametrize("name", ["buildx", "podman", "ci-dockerfile", "ci-emulated"])
+def test_copy_keeps_tags_and_sign_in_multiarch_yaml(template_repo: Path, tmp_path: Path) -> None:
+    """The scaffold's multiarch.yaml carries tags and sign, so render --check agrees."""
+    data = CONFIGS["signed"]
+    copy(template_repo, tmp_path, data)
+    config = validate(yaml.safe_load((tmp_path / "multiarch.yaml").read_text()))
+    assert config == validate(data)
+    assert config.tags == ("version", "minor", "major") and config.sign == "cosign"
+    for rendered in render(config):
+        assert (tmp_path / rendered.path).read_text() == rendered.text, rendered.path
+
+
+@pytest.mark.parametrize("name", ["buildx", "podman", "ci-dockerfile", "ci-emulated", "signed"])
 def test_copy_writes_the_same_ci_workflows_as_the_cli(
     template_repo: Path, tmp_path: Path, name: str
 ) -> None:

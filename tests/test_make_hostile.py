@@ -92,6 +92,8 @@ def make_project(base: Path, config: str) -> Project:
         + "if [[ $1 == image && $2 == inspect ]]; then exit 1; fi\n"
         # docker login --password-stdin reads the password (unread, printf gets SIGPIPE).
         "if [[ $1 == login ]]; then cat >/dev/null; fi\n"
+        # docker manifest push ends with the pushed list's digest, which the Makefile records.
+        f"if [[ $1 == manifest && $2 == push ]]; then echo sha256:{'ab' * 32}; fi\n"
         "exit 0\n"
     )
     docker.chmod(docker.stat().st_mode | stat.S_IEXEC)
@@ -348,6 +350,7 @@ DERIVED = [
     "check_elf",
     "check_pushed",
     "check_extra_build_args",
+    "log_in",
 ]
 
 

@@ -55,7 +55,8 @@ def test_podman_engine_builds_pushes_and_adds_with_platforms(podman_project: Pat
     assert any(c.endswith("--os linux --arch arm --variant v7 >/dev/null") for c in adds), adds
     pushes = starting(commands, "podman manifest push ")
     assert pushes == [
-        f"podman manifest push --all --rm quay.io/team/podman-app:{tag} "
+        "podman manifest push --all --rm --digestfile .digests/1/pushed "
+        f"quay.io/team/podman-app:{tag} "
         f"docker://quay.io/team/podman-app:{tag}"
         for tag in ("1", "latest")
     ]
@@ -128,7 +129,9 @@ def test_buildx_docker_push_is_one_multi_platform_call(buildx_project: Path) -> 
     assert commands.index(push) > max(i for i, c in enumerate(commands) if c.startswith("ref="))
     assert "--platform linux/amd64,linux/arm64,linux/arm/v7,linux/s390x " in push
     assert "--tag ghcr.io/team/buildx-app:1 --tag ghcr.io/team/buildx-app:latest" in push
-    assert "--output type=image,push=true " in push
+    # OCI media types: a Docker manifest list cannot carry the index's annotations.
+    assert "--output type=image,push=true,oci-mediatypes=true " in push
+    assert "--annotation index:org.opencontainers.image.version=1 " in push
     assert "GOARCH" not in push, "per-arch args in a multi-platform build"
 
 
@@ -140,7 +143,7 @@ def test_buildx_split_pushes_each_arch_and_records_its_digest(buildx_project: Pa
     # Tagged, not push-by-digest: buildx's docker driver (the default builder) cannot.
     assert (
         "--output type=image,name=ghcr.io/team/buildx-app:arm-v7-1,push=true,"
-        "registry.insecure=true" in build
+        "oci-mediatypes=true,registry.insecure=true" in build
     )
     assert "--metadata-file .digests/1/arm-v7.json" in build
 
@@ -178,11 +181,21 @@ def test_buildx_digests_hand_off_to_imagetools(buildx_project: Path) -> None:
     merged = make(buildx_project, f"DOCKER={docker}", "VERSION=1", "docker-manifest")
     assert merged.returncode == 0, merged.stderr
     create = [line for line in log.read_text().splitlines() if "imagetools create" in line]
-    assert create == [
+    assert len(create) == 1
+    # The index's OCI annotations (created is the time of the run), then the digests.
+    assert re.fullmatch(
         "buildx imagetools create --tag ghcr.io/team/buildx-app:1 "
         "--tag ghcr.io/team/buildx-app:latest "
-        + " ".join([f"ghcr.io/team/buildx-app@{DIGEST}"] * 4)
-    ]
+        "--annotation index:org.opencontainers.image.version=1 "
+        "--annotation index:org.opencontainers.image.revision=1 "
+        "--annotation index:org.opencontainers.image.created=20[0-9-]{8}T[0-9:]{8}Z "
+        + " ".join([f"ghcr.io/team/buildx-app@{DIGEST}"] * 4),
+        create[0],
+    ), create
+    # Each list read back from the registry is recorded; the release's digest is kept.
+    assert "pushed ghcr.io/team/buildx-app:1@sha256:" in merged.stdout
+    assert "pushed ghcr.io/team/buildx-app:latest@sha256:" in merged.stdout
+    assert (buildx_project / ".digests" / "1" / "index").read_text().startswith("sha256:")
 
 
 def test_buildx_merge_refuses_without_every_digest(buildx_project: Path) -> None:

@@ -35,6 +35,9 @@ SNAPSHOTTED: dict[str, tuple[str, ...]] = {
     "dockerfile": ("Makefile",),  # the team's own Dockerfile
     "ci-emulated": (".github/", ".gitlab-ci.yml"),  # the emulated CI strategy
     "ci-dockerfile": (".github/", ".gitlab-ci.yml"),  # native CI that needs QEMU
+    # sign: cosign and a tag set: docker-sign, the signing CI steps (both strategies)
+    "signed": ("Makefile", "mk/", ".github/", ".gitlab-ci.yml"),
+    "signed-emulated": ("Makefile", ".github/", ".gitlab-ci.yml"),
 }
 
 

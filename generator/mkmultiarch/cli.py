@@ -462,6 +462,20 @@ def verify_command(
         bool, typer.Option("--insecure", help="The registry speaks plain HTTP.")
     ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            help="cosign.pub: the tag's digest must be signed by this key (cosign's scheme; "
+            "checked by mkmultiarch, no transparency log); reports each platform's SBOM.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    require_signature: Annotated[
+        bool,
+        typer.Option("--require-signature", help="Fail unless the digest has a cosign signature."),
+    ] = False,
     timeout: TimeoutOption = DEFAULT_COMMAND_TIMEOUT,
 ) -> None:
     """Check a pushed tag in the registry: a manifest list with every arch, honest images.
@@ -474,6 +488,7 @@ def verify_command(
     from mkmultiarch.inspect import credentials, report, verify
     from mkmultiarch.inspect.limits import Deadline, command_deadline
     from mkmultiarch.inspect.registry import RegistryClient
+    from mkmultiarch.inspect.verify import signature
 
     config = _verify_config(image, config_path)
     if image is None:
@@ -481,6 +496,7 @@ def verify_command(
         image = f"{config.registry}/{config.image}:{config.version}"
     configured = config.arches if config is not None else None
     job = verify.plan(image, arch or [], configured, str(config_path or CONFIG_FILE))
+    public_key = signature.load_key(key) if key is not None else None
 
     deadline = Deadline(timeout)
 
@@ -495,6 +511,9 @@ def verify_command(
             ) as client,
         ):
             result = verify.verify(client, job.ref, job.expected, job.expected_source)
+            if key is not None or require_signature:
+                signature.check_signature(client, job.ref.repository, result, public_key)
+                signature.check_sboms(client, job.ref.repository, result, public_key)
     except CannotCheckError as error:
         if json_output:
             typer.echo(report.render_error_json(str(job.ref), error))
@@ -502,6 +521,75 @@ def verify_command(
     typer.echo(report.render_json(result) if json_output else report.render_text(result))
     if not result.ok:
         raise ProblemsFoundError(f"{job.ref}: {len(result.problems)} problem(s) found")
+
+
+@_command("sbom")
+def sbom_command(
+    image: Annotated[
+        str,
+        typer.Argument(
+            help="The pushed tag, e.g. localhost:5000/org/app:1.2.3 (or @sha256:...).",
+            metavar="IMAGE[:TAG]",
+            show_default=False,
+        ),
+    ],
+    output_dir: Annotated[
+        Path,
+        typer.Option(
+            "--output-dir",
+            "-o",
+            help="Where to write <os>-<arch>[-<variant>].spdx.json (and .digest) per platform.",
+            file_okay=False,
+        ),
+    ] = Path("sbom"),
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="The registry speaks plain HTTP.")
+    ] = False,
+    timeout: TimeoutOption = DEFAULT_COMMAND_TIMEOUT,
+) -> None:
+    """Write an SPDX 2.3 SBOM per platform of a pushed image, from what it really holds.
+
+    Per platform: the image (its manifest digest as checksum and purl), its layers by
+    digest, and the entrypoint's Go module with every dependency from the binary's
+    build info. Reads the registry like verify: bounded, with your docker credentials.
+    """
+    from mkmultiarch.inspect import credentials, sbom
+    from mkmultiarch.inspect.imageref import parse_reference
+    from mkmultiarch.inspect.limits import Deadline, command_deadline
+    from mkmultiarch.inspect.registry import RegistryClient
+
+    ref = parse_reference(image)
+    deadline = Deadline(timeout)
+
+    def lookup() -> credentials.Credential | None:
+        return credentials.lookup(ref.registry, timeout=deadline.remaining())
+
+    try:
+        with (
+            command_deadline(deadline),
+            RegistryClient(
+                ref.registry, insecure=insecure, credentials=lookup, deadline=deadline
+            ) as client,
+        ):
+            digest, images = sbom.collect(client, ref)
+    except CannotCheckError as error:
+        raise CannotCheckError(f"cannot read {ref}: {error}") from None
+    if not images:
+        raise ProblemsFoundError(f"{ref}: no platform image to describe")
+    for written in sbom.write(output_dir, images):
+        go = written.image.go
+        what = (
+            f"Go {go.main.path if go.main else go.path} with {len(go.deps)} dependencies"
+            if go is not None
+            else "no Go build info: " + "; ".join(written.image.notes)
+        )
+        typer.echo(
+            printable(
+                f"wrote {written.path} for {ref.registry}/{ref.repository}@{written.image.digest}"
+                f" ({written.image.platform}): {len(written.image.layers)} layer(s), {what}"
+            )
+        )
+    typer.echo(printable(f"{ref} is {digest}"))
 
 
 @_command("doctor")

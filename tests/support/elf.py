@@ -47,9 +47,10 @@ def _uvarint(value: int) -> bytes:
             return bytes(out)
 
 
-def go_buildinfo(settings: dict[str, str], version: str = "go1.19.8") -> bytes:
-    """A Go 1.18+ .go.buildinfo blob: header, then inline version and module info."""
-    text = "path\texample.com/app\nmod\texample.com/app\t(devel)\t\n"
+def go_buildinfo(settings: dict[str, str], version: str = "go1.19.8", modules: str = "") -> bytes:
+    """A Go 1.18+ .go.buildinfo blob: header, then inline version and module info (MODULES:
+    extra `dep`/`=>` lines, as `go version -m` prints them)."""
+    text = "path\texample.com/app\nmod\texample.com/app\t(devel)\t\n" + modules
     text += "".join(f"build\t{key}={value}\n" for key, value in settings.items())
     modinfo = (
         bytes.fromhex("3077af0c9274080241e1c107e6d618e6")

@@ -56,6 +56,23 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "arches": ["amd64", "arm64", "386", "ppc64le", "riscv64"],
         "ci": ["github", "gitlab"],
     },
+    "signed": {
+        "image": "team/signed-app",
+        "registry": "ghcr.io",
+        "builder": "buildx",
+        "arches": ["amd64", "arm64"],
+        "tags": ["version", "minor", "major"],
+        "sign": "cosign",
+        "ci": ["github", "gitlab"],
+    },
+    "signed-emulated": {
+        "image": "team/signed-emulated",
+        "arches": ["amd64", "arm64"],
+        "tags": ["version", "major"],
+        "sign": "cosign",
+        "ci": ["github", "gitlab"],
+        "ci_strategy": "emulated",
+    },
     "ci-emulated": {
         "image": "team/emulated-app",
         "arches": ["amd64", "arm64", "ppc64le"],

@@ -134,11 +134,32 @@ def parse_header(data: bytes) -> ElfHeader:
 
 
 @dataclass(frozen=True)
+class GoModule:
+    """One `mod` or `dep` line of Go build info: a module path, its version and go.sum hash."""
+
+    path: str
+    version: str
+    sum: str = ""
+
+
+@dataclass(frozen=True)
 class GoBuildInfo:
-    """What `go version -m` shows: the Go version and the `build` settings."""
+    """What `go version -m` shows: the Go version, the `build` settings, and the main
+    package, main module and dependencies (what `mkmultiarch sbom` lists)."""
 
     go_version: str
     settings: dict[str, str] = field(default_factory=dict)
+    path: str = ""
+    main: GoModule | None = None
+    deps: tuple[GoModule, ...] = ()
+
+
+def _module(rest: str) -> GoModule | None:
+    """`path<TAB>version[<TAB>sum]` as a GoModule; None when the line is cut short."""
+    fields = rest.split("\t")
+    if len(fields) < 2 or not fields[0]:
+        return None
+    return GoModule(fields[0], fields[1], fields[2] if len(fields) > 2 else "")
 
 
 def _uvarint(data: bytes, pos: int) -> tuple[int, int]:
@@ -170,12 +191,21 @@ def go_build_info(data: bytes) -> GoBuildInfo | None:
                 # modinfo is framed by 16-byte sentinels.
                 text = modinfo[16:-16].decode("utf-8", "replace") if len(modinfo) > 32 else ""
                 settings = {}
+                path, main, deps = "", None, []
                 for line in text.splitlines():
                     kind, _, rest = line.partition("\t")
                     if kind == "build" and "=" in rest:
                         key, _, value = rest.partition("=")
                         settings[key] = value
-                return GoBuildInfo(go_version=version, settings=settings)
+                    elif kind == "path":
+                        path = rest
+                    elif kind == "mod":
+                        main = _module(rest)
+                    elif kind == "dep" and (module := _module(rest)) is not None:
+                        deps.append(module)
+                    elif kind == "=>" and deps and (module := _module(rest)) is not None:
+                        deps[-1] = module  # a replace directive: what was really built
+                return GoBuildInfo(version, settings, path, main, tuple(deps))
         pos = data.find(GO_BUILDINFO_MAGIC, pos + 1)
     return None
 

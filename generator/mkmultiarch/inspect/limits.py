@@ -40,6 +40,8 @@ MAX_LINKS = 16  # symlinks and hard links followed to the entrypoint
 MAX_SEARCHES = 64  # layer-stack searches for one entrypoint (links, PATH retries)
 MAX_PATH_DIRS = 64  # PATH directories tried for a bare command
 MAX_HELPER_OUTPUT = 1 * MIB  # what a credential helper may print
+MAX_SIGNED_BYTES = 1 * MIB  # a cosign payload or DSSE envelope (an SPDX SBOM is a few KiB)
+MAX_KEY_BYTES = 64 * KIB  # a public key file (PEM, a few hundred bytes)
 ALARM_GRACE = 2.0  # the backstop alarm rings this long after the deadline
 
 

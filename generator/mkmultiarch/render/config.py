@@ -86,6 +86,7 @@ class Config:
     arches: tuple[str, ...] = _DEFAULTS["arches"]
     language: str = _DEFAULTS["language"]
     latest: bool = _DEFAULTS["latest"]
+    tags: tuple[str, ...] = _DEFAULTS["tags"]
     go_version: str = _DEFAULTS["go_version"]
     go_image: str = _DEFAULTS["go_image"]
     go_main: str = _DEFAULTS["go_main"]
@@ -96,6 +97,7 @@ class Config:
     source: str = _DEFAULTS["source"]
     engine: str = _DEFAULTS["engine"]
     builder: str = _DEFAULTS["builder"]
+    sign: str = _DEFAULTS["sign"]
     ci: tuple[str, ...] = _DEFAULTS["ci"]
     ci_strategy: str = _DEFAULTS["ci_strategy"]
     github_runner_amd64: str = _DEFAULTS["github_runner_amd64"]
@@ -109,6 +111,7 @@ class Config:
         context = asdict(self)
         context["arches"] = list(self.arches)
         context["ci"] = list(self.ci)
+        context["tags"] = list(self.tags)
         return context
 
 
@@ -202,6 +205,9 @@ def validate(data: dict[str, Any]) -> Config:
     latest = data.get("latest", Config.latest)
     if not isinstance(latest, bool):
         raise ConfigError(f"latest: expected true or false, got {shown(latest)}")
+    tags = _several(data, "tags")
+    if "version" not in tags:  # Copier: SETTING["tags"].refuse_when
+        raise ConfigError(f"tags: {SETTING['tags'].refusal}")
     engine = _choice(data, "engine")
     builder = _choice(data, "builder")
     extra_build_args = _checked_text(data, "extra_build_args")
@@ -219,6 +225,7 @@ def validate(data: dict[str, Any]) -> Config:
         arches=_several(data, "arches"),
         language=language,
         latest=latest,
+        tags=tags,
         go_version=go_version,
         go_image=_check("go_image", _text(data, "go_image", "") or f"golang:{go_version}"),
         go_main=_checked_text(data, "go_main"),
@@ -229,6 +236,7 @@ def validate(data: dict[str, Any]) -> Config:
         source=_checked_text(data, "source"),
         engine=engine,
         builder=builder,
+        sign=_choice(data, "sign"),
         ci=_several(data, "ci"),
         ci_strategy=_choice(data, "ci_strategy"),
         github_runner_amd64=_checked_text(data, "github_runner_amd64"),

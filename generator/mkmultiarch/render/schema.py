@@ -20,7 +20,7 @@ from typing import Any
 
 from mkmultiarch import __version__
 from mkmultiarch.names import SCHEMA_FILE, SCHEMA_URL
-from mkmultiarch.render.settings import SETTINGS, Setting
+from mkmultiarch.render.settings import GO_BUILD_ARG_NAMES, SETTINGS, Setting
 
 __all__ = ["SCHEMA_FILE", "SCHEMA_URL", "ecma_pattern", "schema", "schema_text"]
 # Settings whose empty value means "derived" (go_image from go_version, binary from image).
@@ -84,11 +84,24 @@ def schema() -> dict[str, Any]:
         "required": ["image"],
         "additionalProperties": False,
         "properties": {setting.name: _property(setting) for setting in settings},
-        # validate() refuses it too (SETTING["builder"].refuse_when).
-        "not": {
-            "required": ["engine", "builder"],
-            "properties": {"engine": {"const": "podman"}, "builder": {"const": "buildx"}},
-        },
+        # The cross-setting refusals validate() makes too (each Setting's refuse_when).
+        "allOf": [
+            {
+                "not": {
+                    "required": ["engine", "builder"],
+                    "properties": {"engine": {"const": "podman"}, "builder": {"const": "buildx"}},
+                }
+            },
+            {
+                "not": {  # language go is the default: an absent language is go
+                    "required": ["extra_build_args"],
+                    "properties": {
+                        "language": {"const": "go"},
+                        "extra_build_args": {"pattern": GO_BUILD_ARG_NAMES.pattern},
+                    },
+                }
+            },
+        ],
     }
 
 

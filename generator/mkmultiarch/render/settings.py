@@ -54,6 +54,10 @@ ENGINES = ("docker", "podman")
 BUILDERS = ("docker", "buildx")
 CI_SYSTEMS = ("github", "gitlab")
 CI_STRATEGIES = ("native", "emulated")
+# The lists a release publishes besides latest (its own switch, which CI moves only on the
+# highest release tag): the version itself, and for a semver release MAJOR.MINOR and MAJOR.
+TAG_SET = ("version", "minor", "major")
+SIGNERS = ("none", "cosign")
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,20 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("latest", default=True, help="Also publish a multi-arch :latest"),
     Setting(
+        "tags",
+        default=("version",),
+        help="Lists a release publishes: version (1.2.3), and for a semver release minor "
+        "(1.2) and major (1); pre-releases publish only themselves; :latest is set by latest",
+        choices=TAG_SET,
+        multiselect=True,
+        at_least_one=True,
+        item="tag",
+        allowed=f"use some of: {' '.join(TAG_SET)} (latest has its own setting: latest: true)",
+        refuse_when="'version' not in tags",
+        refusal="a release always publishes its version: keep version in the list, "
+        "e.g. [version, minor, major]",
+    ),
+    Setting(
         "go_version",
         default="1.23",
         help="Go release to build with",
@@ -249,6 +267,14 @@ SETTINGS: tuple[Setting, ...] = (
         refuse_when="engine == 'podman' and builder == 'buildx'",
         refusal="buildx is a docker plugin and cannot drive podman; "
         "use builder: docker with engine: podman (podman builds natively)",
+    ),
+    Setting(
+        "sign",
+        default="none",
+        help="cosign: make docker-sign signs the pushed index digest (key from COSIGN_KEY, "
+        "or keyless in GitHub Actions) and attests each arch's SBOM",
+        choices=SIGNERS,
+        allowed="use none or cosign",
     ),
     Setting(
         "ci",

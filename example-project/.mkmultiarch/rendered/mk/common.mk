@@ -7,13 +7,18 @@
 #   check-vars                  rule: refuse any setting that is not safe to use (every target runs it)
 #   IMAGE                       REGISTRY/IMG
 #   ARCH_IMAGES                 the per-arch images of this version, IMAGE:<arch>-VERSION
-#   LIST_TAGS, LIST_IMAGES      VERSION (and latest), and the lists IMAGE:<tag>
+#   LIST_TAGS, LIST_IMAGES      the release's list tags (TAGS, LATEST), and the lists IMAGE:<tag>
+#   DIGESTS                     DIGESTS_DIR/VERSION: index holds the pushed list's digest
+#   INDEX_ANNOTATIONS           --annotation index:org.opencontainers.image.*=... (version, revision,
+#                               source, created), for the paths that can write them
+#   $(call record_index,TAG)    shell: print "pushed IMAGE:TAG@$$digest", keep it in DIGESTS/index
 #   VERIFY_FLAGS                --insecure for mkmultiarch verify when INSECURE=1
 #   $(call platform,arm-v7)     linux/arm/v7 (goarch and variant give arm and v7)
 #   $(call arch_image,arm-v7)   IMAGE:arm-v7-VERSION
 #   $(call platform_flags,S)    --os linux --arch arm --variant v7, for manifest list entries
 #   $(show_help)                recipe lines of make help
 #   $(run_audit)                recipe lines of make docker-audit (mkmultiarch audit)
+#   $(log_in)                   recipe lines of make registry-login
 #   $(run_verify)               shell: make docker-verify (mkmultiarch verify, else check_platforms)
 #   $(require_pushed)           shell: fail unless every per-arch image is in the registry
 #   $(call check_platforms,L)   shell: fail unless each list in L (shell words) has every platform of ARCHES
@@ -25,7 +30,7 @@
 # Exported so check-vars (and help) read them from the environment: no value is
 # ever pasted into shell code before it has been checked.
 export IMG REGISTRY VERSION REVISION LATEST INSECURE DOCKER DOCKERFILE CONTEXT SOURCE THIS_MAKEFILE
-export EXTRA_BUILD_ARGS
+export EXTRA_BUILD_ARGS TAGS DIGESTS_DIR
 export GO_IMAGE RUNTIME_IMAGE
 
 override SUPPORTED_ARCHES := amd64 arm64 arm/v6 arm/v7 386 ppc64le s390x riscv64
@@ -44,9 +49,33 @@ override platform_flags = --os linux --arch $(call goarch,$(1))$(if $(call varia
 override arch_image = $(IMAGE):$(1)-$(VERSION)
 
 override ARCH_IMAGES := $(foreach suffix,$(ARCH_SUFFIXES),$(call arch_image,$(suffix)))
-override LIST_TAGS := $(VERSION) $(if $(filter 1,$(LATEST)),latest)
+# The release's lists. A semver VERSION (1.2.3, or v1.2.3 from a git tag: the v is dropped
+# from every list tag, as docker/metadata-action and GoReleaser do) publishes 1.2.3, and
+# with TAGS minor/major also 1.2 and 1; a pre-release (1.2.3-rc1) or any other VERSION
+# publishes only itself. Pure make text functions: VERSION is not checked yet here.
+override digits_left = $(subst 0,,$(subst 1,,$(subst 2,,$(subst 3,,$(subst 4,,$(subst 5,,$(subst \
+	6,,$(subst 7,,$(subst 8,,$(subst 9,,$(1)))))))))))
+override is_number = $(if $(1),$(if $(call digits_left,$(1)),,$(if $(filter 0%,$(1)),$(filter 0,$(1)),x)))
+override SEMVER_TEXT := $(patsubst v%,%,$(VERSION))
+override SEMVER_CORE := $(firstword $(subst -, ,$(SEMVER_TEXT)))
+override SEMVER_PARTS := $(subst ., ,$(SEMVER_CORE))
+override space := $(subst ,, )
+override SEMVER_NUMBERS := $(foreach part,$(SEMVER_PARTS),$(call is_number,$(part)))
+override SEMVER := $(and $(filter 3,$(words $(SEMVER_NUMBERS))),$(filter $(SEMVER_CORE),$(subst \
+	$(space),.,$(strip $(SEMVER_PARTS)))))
+override RELEASE_TAG := $(if $(SEMVER),$(SEMVER_TEXT),$(VERSION))
+override PRERELEASE := $(filter-out $(SEMVER_CORE),$(SEMVER_TEXT))
+override MINOR_TAG := $(word 1,$(SEMVER_PARTS)).$(word 2,$(SEMVER_PARTS))
+override LIST_TAGS := $(RELEASE_TAG) $(if $(and $(SEMVER),$(if $(PRERELEASE),,x)),$(if \
+	$(filter minor,$(TAGS)),$(MINOR_TAG)) $(if $(filter major,$(TAGS)),$(word 1,$(SEMVER_PARTS)))) \
+	$(if $(filter 1,$(LATEST)),latest)
 override LIST_IMAGES := $(addprefix $(IMAGE):,$(LIST_TAGS))
+# make help prints the lists from its environment: no value is pasted into a shell line.
+override HELP_LISTS := $(LIST_IMAGES)
+export HELP_LISTS
 override VERIFY_FLAGS := $(if $(filter 1,$(INSECURE)),--insecure)
+# One directory per version: the pushed list's digest (index).
+override DIGESTS := $(DIGESTS_DIR)/$(VERSION)
 
 # The settings, checked before anything uses them (each prints what is allowed).
 # None may start with - : it would become a flag (REGISTRY=--debug would turn
@@ -68,8 +97,11 @@ check-vars:
 		echo "make: REVISION='$$REVISION' is not allowed: use letters, digits, _ . -" \
 			"(not starting with . or -)" >&2; exit 2; }
 	@[[ $$LATEST =~ ^[01]$$ ]] || { echo "make: LATEST='$$LATEST' is not allowed: use 1 or 0" >&2; exit 2; }
+	@[[ " $$TAGS " =~ \ version\  && $$TAGS =~ ^\ *(version|minor|major)(\ +(version|minor|major))*\ *$$ ]] || { \
+		echo "make: TAGS='$$TAGS' is not allowed: use version, and optionally minor and major," \
+			"e.g. TAGS=\"version minor major\" (latest is LATEST=1)" >&2; exit 2; }
 	@[[ $$INSECURE =~ ^[01]$$ ]] || { echo "make: INSECURE='$$INSECURE' is not allowed: use 1 or 0" >&2; exit 2; }
-	@for name in DOCKER DOCKERFILE CONTEXT; do \
+	@for name in DOCKER DOCKERFILE CONTEXT DIGESTS_DIR; do \
 		[[ $${!name} =~ ^[A-Za-z0-9_./][A-Za-z0-9_./-]*$$ ]] || { \
 			echo "make: $$name='$${!name}' is not allowed: use a plain path" \
 				"(letters, digits, _ . / -, not starting with -)" >&2; exit 2; }; \
@@ -116,7 +148,7 @@ override define show_help
 	@echo
 	@echo 'Images:'
 	@echo "  per arch: $$REGISTRY/$$IMG:<arch>-$$VERSION, for $(ARCHES)"
-	@echo "  list:     $$REGISTRY/$$IMG:$$VERSION$(if $(filter 1,$(LATEST)), $$REGISTRY/$$IMG:latest)"
+	@echo "  lists:    $$HELP_LISTS"
 endef
 
 # The recipe of `make docker-audit`: mkmultiarch audit of DOCKERFILE, and of the
@@ -132,6 +164,20 @@ override define run_audit
 	mkmultiarch audit $(VERIFY_FLAGS) $(addprefix --arch ,$(ARCHES)) \
 		--build-arg "GO_IMAGE=$$GO_IMAGE" --build-arg "RUNTIME_IMAGE=$$RUNTIME_IMAGE" \
 		-- "$${paths[@]}"
+endef
+
+# The recipe of `make registry-login` (for CI): the password goes from the
+# environment to the client's stdin, never onto a command line or into make.
+override define log_in
+	@[[ -n $${REGISTRY_USER:-} && -n $${REGISTRY_PASSWORD:-} ]] || { \
+		echo "make: set REGISTRY_USER and REGISTRY_PASSWORD (e.g. from CI secrets)" \
+			"to log in to $(REGISTRY)" >&2; \
+		exit 2; }
+	@printf '%s' "$$REGISTRY_PASSWORD" \
+		| $(strip $(DOCKER) login $(TRANSFER_FLAGS)) \
+			--username "$$REGISTRY_USER" \
+			--password-stdin \
+			$(REGISTRY)
 endef
 
 # docker-manifest's guard: fail, naming them, unless every per-arch image of
@@ -275,3 +321,23 @@ override check_pushed = for arch in $(ARCH_SUFFIXES); do \
 		$(strip $(DOCKER) pull $(TRANSFER_FLAGS)) -q --platform "linux/$${arch/-//}" "$$image" >/dev/null; \
 		$(call check_image,"$$image","$$arch"); \
 	done
+# After a list is pushed ($$digest in the shell): print it, and keep the digest in
+# DIGESTS/index (the first list of the release writes it). Every list of one release
+# must be the same index: another digest stops make.
+override record_index = [[ $$digest =~ ^sha256:[0-9a-f]{64}$$ ]] || { \
+		echo "make: no digest for the pushed list $(IMAGE):$(1)" >&2; exit 1; }; \
+	echo "pushed $(IMAGE):$(1)@$$digest"; first=$(firstword $(LIST_TAGS)); \
+	if [[ $(1) == "$$first" ]]; then \
+		mkdir -p $(DIGESTS) && printf '%s\n' "$$digest" >$(DIGESTS)/index.new; \
+		mv $(DIGESTS)/index.new $(DIGESTS)/index; \
+	elif [[ $$digest != "$$(cat $(DIGESTS)/index)" ]]; then \
+		echo "make: $(IMAGE):$(1) is $$digest, not $$(cat $(DIGESTS)/index) as $$first:" \
+			"the lists of one release differ" >&2; exit 1; \
+	fi
+
+# OCI annotations of the index (docker manifest cannot write them; buildx can).
+override INDEX_ANNOTATIONS = \
+	--annotation index:org.opencontainers.image.version=$(RELEASE_TAG) \
+	--annotation index:org.opencontainers.image.revision=$(REVISION) \
+	$(if $(SOURCE),--annotation index:org.opencontainers.image.source=$(SOURCE)) \
+	--annotation "index:org.opencontainers.image.created=$$(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -5,7 +5,7 @@
 #   check-builder                rule: refuse a client that cannot build per-arch images
 #   TRANSFER_FLAGS               flags for build, push and login against REGISTRY
 #   $(call create_list,TAG)      recipe lines: create the local list IMAGE:TAG from ARCH_IMAGES
-#   $(call push_list,TAG)        recipe line: push the list IMAGE:TAG, then drop the local copy
+#   $(call push_list,TAG)        recipe line: push the list IMAGE:TAG, drop the local copy, record_index
 #   $(call drop_list,TAG)        shell: remove the local list IMAGE:TAG (none is fine)
 #   $(call in_registry,REF,TAG)  shell test: is the per-arch image REF (tagged TAG) in the registry?
 #   $(call list_json,REF)        shell: print the pushed list REF as JSON
@@ -39,9 +39,13 @@ override define add_entry
 
 endef
 
-# Push a list with every image it names, then drop the local copy.
+# Push a list with every image it names, then drop the local copy. podman 4.3 cannot
+# annotate the index itself (manifest annotate --index is podman 5), only its entries.
 override define push_list
-	$(DOCKER) manifest push --all --rm $(MANIFEST_FLAGS) $(IMAGE):$(1) docker://$(IMAGE):$(1)
+	@mkdir -p $(DIGESTS)
+	$(strip $(DOCKER) manifest push --all --rm $(MANIFEST_FLAGS)) --digestfile $(DIGESTS)/pushed \
+		$(IMAGE):$(1) docker://$(IMAGE):$(1)
+	@digest=$$(cat $(DIGESTS)/pushed); rm -f $(DIGESTS)/pushed; $(call record_index,$(1))
 
 endef
 

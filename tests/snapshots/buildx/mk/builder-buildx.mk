@@ -2,8 +2,9 @@
 # machinery that should not need editing. The Makefile's buildx recipes use:
 #   check-builder              rule: refuse a client without the buildx plugin
 #   PLATFORMS                  linux/amd64,linux/arm64,...: every arch in one buildx call
-#   INSECURE_OUTPUT            ,registry.insecure=true on image outputs when INSECURE=1
-#   DIGESTS                    DIGESTS_DIR/VERSION, where per-arch digests are handed on
+#   INSECURE_OUTPUT            ,oci-mediatypes=true (and registry.insecure=true when INSECURE=1)
+#   $(released)                shell: record_index for each list of LIST_TAGS (digest from the
+#                              registry)
 #   $(call save_digest,ARCH)   recipe lines: DIGESTS/ARCH from the build's metadata file
 #   $(require_digests)         shell: fail unless every arch of ARCHES has a digest in DIGESTS
 #   $(call list_json,REF)      shell: print the pushed list REF as JSON
@@ -23,11 +24,9 @@ check-builder: check-vars
 		exit 2; }
 
 override comma := ,
-override space := $(subst ,, )
 override PLATFORMS := $(subst $(space),$(comma),$(strip $(foreach suffix,$(ARCH_SUFFIXES),$(call platform,$(suffix)))))
-override INSECURE_OUTPUT := $(if $(filter 1,$(INSECURE)),$(comma)registry.insecure=true)
-# One directory per version, so a merge can never pick up another release's digest.
-override DIGESTS := $(DIGESTS_DIR)/$(VERSION)
+# OCI media types, so the index can carry annotations (a Docker manifest list has none).
+override INSECURE_OUTPUT := ,oci-mediatypes=true$(if $(filter 1,$(INSECURE)),$(comma)registry.insecure=true)
 
 # docker-manifest's guard: fail, naming them, unless every arch has a digest.
 override require_digests = missing=(); \
@@ -53,3 +52,8 @@ override list_json = $(DOCKER) buildx imagetools inspect --raw $(1)
 override PLATFORM_FORMAT := {{.Os}}/{{.Architecture}}{{with .Variant}}/{{.}}{{end}}
 override PLATFORM_HAS_VARIANT := 1
 override CP_FLAGS := -L
+# Each pushed list's digest, as the registry has it (the sha256 of its raw bytes).
+override released = for tag in $(LIST_TAGS); do \
+		digest=sha256:$$($(call list_json,"$(IMAGE):$$tag") | sha256sum | cut -d' ' -f1); \
+		$(call record_index,$$tag); \
+	done

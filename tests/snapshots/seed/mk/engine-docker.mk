@@ -7,7 +7,7 @@
 #   check-builder                rule: refuse a client that cannot build per-arch images
 #   TRANSFER_FLAGS               flags for build, push and login against REGISTRY
 #   $(call create_list,TAG)      recipe lines: create the local list IMAGE:TAG from ARCH_IMAGES
-#   $(call push_list,TAG)        recipe line: push the list IMAGE:TAG, then drop the local copy
+#   $(call push_list,TAG)        recipe line: push the list IMAGE:TAG, drop the local copy, record_index
 #   $(call drop_list,TAG)        shell: remove the local list IMAGE:TAG (none is fine)
 #   $(call in_registry,REF,TAG)  shell test: is the per-arch image REF (tagged TAG) in the registry?
 #   $(call list_json,REF)        shell: print the pushed list REF as JSON
@@ -66,9 +66,12 @@ override define annotate
 
 endef
 
-# Push a list and drop the local copy, so the next run starts clean.
+# Push a list and drop the local copy, so the next run starts clean. The last line
+# push prints is the list's digest. (docker manifest cannot annotate the index.)
 override define push_list
-	$(DOCKER) manifest push --purge $(MANIFEST_FLAGS) $(IMAGE):$(1)
+	@mkdir -p $(DIGESTS)
+	$(DOCKER) manifest push --purge $(MANIFEST_FLAGS) $(IMAGE):$(1) >$(DIGESTS)/pushed
+	@digest=$$(tail -n 1 $(DIGESTS)/pushed); rm -f $(DIGESTS)/pushed; $(call record_index,$(1))
 
 endef
 
