@@ -974,13 +974,24 @@ def test_the_job_that_verifies_installs_the_rendering_mkmultiarch(
         if "make docker-verify" not in runs:
             continue
         verify = runs.index("make docker-verify")
-        install = steps[verify - 1]
+        # Just before verify; with sign: cosign once, before the push (the SBOMs need it).
+        signed = data.get("sign") == "cosign"
+        install = steps[
+            max(i for i in range(verify) if runs[i] == INSTALL) if signed else verify - 1
+        ]
         assert install["run"] == INSTALL, name
         assert install["env"] == {"MKMULTIARCH_REQUIREMENT": requirement_of(data)}
         assert install.get("if") == steps[verify].get("if"), name
     pipeline = load(project / GITLAB)
     job = "publish" if "publish" in pipeline else "merge"
     items = pipeline[job]["script"]
+    if data.get("sign") == "cosign":  # one install, before the push
+        whole = "\n".join(items)
+        push = min(
+            whole.find(t) for t in ("make docker-push", "make docker-manifest") if t in whole
+        )
+        assert "PIPX_BIN_DIR=/usr/local/bin " + INSTALL in whole[:push], job
+        return
     # merge: installer, pipx, verify as items; publish: all in its last (push) item.
     script = "\n".join(items[-3:] if items[-1] == "make docker-verify" else items[-1:])
     code, calls = run_gitlab_script(script, tmp_path, "push")

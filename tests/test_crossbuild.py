@@ -126,3 +126,15 @@ def test_render_warns_about_a_host_only_dockerfile_and_still_renders(tmp_path: P
     (tmp_path / "Dockerfile").write_text(CROSS)
     again = run_cli("render", cwd=tmp_path)
     assert again.returncode == 0 and again.stderr == ""
+
+
+def test_a_stage_building_every_arch_picked_by_targetarch_at_copy_time_is_trusted() -> None:
+    dockerfile = (
+        "FROM --platform=$BUILDPLATFORM golang AS build\nARG ARCHES\n"
+        "RUN for a in $ARCHES; do GOARCH=$a go build -o /out/$a/app .; done\n"
+        "FROM scratch\nARG TARGETARCH\nCOPY --from=build /out/${TARGETARCH}/app /app\n"
+    )
+    assert find_problems(dockerfile) == []
+    # The same stage copied by a fixed path: every arch gets the same binary.
+    fixed = dockerfile.replace("/out/${TARGETARCH}/app", "/out/amd64/app")
+    assert [finding.line for finding in find_problems(fixed)] == [1]

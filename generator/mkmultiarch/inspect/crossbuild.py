@@ -11,7 +11,9 @@ that pattern (and a final stage pinned to one platform) so render and doctor can
 the Makefile's docker-check stops such a release whatever this reading says.
 
 It reads the Dockerfile's text only (bounded by the caller), and errs towards silence:
-a stage that mentions TARGETARCH anywhere, or inherits from one that does, is trusted.
+a stage that mentions TARGETARCH anywhere, or inherits from one that does, is trusted, and
+so is one whose files are copied by a path naming it (`COPY --from=build
+/out/${TARGETARCH} ...`: a stage that builds every arch, as the generated Dockerfile does).
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ class _Stage:
     parent: str  # a stage name it is FROM, or ""
     names_target: bool = False  # RUN/ENV/ARG text names TARGETARCH or TARGETPLATFORM
     runs: bool = False  # has a RUN: it can compile something
-    copies_from: list[str] = field(default_factory=list)
+    # (source stage, whether the COPY picks its file by TARGETARCH: /out/${TARGETARCH})
+    copies_from: list[tuple[str, bool]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,10 @@ def _stages(text: str) -> list[_Stage]:
         if instruction.keyword == "RUN":
             stage.runs = True
         if instruction.keyword in ("COPY", "ADD"):
+            picks = bool(_TARGET_ARCH.search(instruction.arguments))
             for word in words:
                 if word.startswith("--from="):
-                    stage.copies_from.append(word.partition("=")[2].lower())
+                    stage.copies_from.append((word.partition("=")[2].lower(), picks))
     return stages
 
 
@@ -108,6 +112,8 @@ def find_problems(text: str) -> list[Finding]:
             )
         )
 
+    # The stages whose files reach the final image. A COPY that picks its file by
+    # TARGETARCH (one stage building every arch, /out/${TARGETARCH}) is per arch already.
     reached: list[_Stage] = []
     waiting = list(lineage(final))
     while waiting:
@@ -115,7 +121,9 @@ def find_problems(text: str) -> list[Finding]:
         if stage in reached:
             continue
         reached.append(stage)
-        for source in stage.copies_from:
+        for source, picks in stage.copies_from:
+            if picks:
+                continue
             if source in by_name:
                 waiting.extend(lineage(by_name[source]))
             elif source.isdigit() and int(source) < len(stages):
