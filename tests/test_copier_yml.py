@@ -45,8 +45,9 @@ def test_the_questions_are_the_settings_in_order() -> None:
     questions = [name for name in QUESTIONS if not name.startswith("_") and name != "scaffold"]
     assert questions == [s.name for s in SETTINGS]
     # Every multiarch.yaml setting is in the table, in Config's order; go_module is the
-    # scaffold's own question.
-    assert tuple(s.name for s in SETTINGS if not s.scaffold_only) == FIELDS
+    # scaffold's own question. images (a list of mappings, render/images.py) is the one
+    # setting outside the table: Copier does not ask it yet (docs/design-multi-image.md).
+    assert (*(s.name for s in SETTINGS if not s.scaffold_only), "images") == FIELDS
     assert [s.name for s in SETTINGS if s.scaffold_only] == ["go_module", "schema_url"]
 
 

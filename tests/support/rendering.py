@@ -79,6 +79,26 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "ci": ["github", "gitlab"],
         "ci_strategy": "emulated",
     },
+    # Several images (issue #18): each its own main package, binary, arches or runtime.
+    "multi": {
+        "registry": "localhost:5000",
+        "arches": ["amd64", "arm64", "arm/v7", "riscv64"],
+        "images": [
+            {"name": "server", "image": "team/server"},
+            {
+                "name": "worker",
+                "image": "team/worker",
+                "go_main": "./cmd/work",
+                "binary": "wrk",
+                "arches": ["amd64", "arm64"],
+            },
+            {
+                "name": "cli",
+                "image": "team/cli",
+                "runtime_image": "gcr.io/distroless/static:nonroot",
+            },
+        ],
+    },
 }
 
 

@@ -12,6 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from mkmultiarch.names import CONFIG_FILE
+from mkmultiarch.render.fields import (
+    _DEFAULTS,
+    _check,
+    _checked_text,
+    _choice,
+    _several,
+    _text,
+)
+from mkmultiarch.render.images import TOP_LEVEL_PER_IMAGE, ImageConfig, validate_images
 from mkmultiarch.render.refusal import (
     SETTING_NAME,
     ConfigError,
@@ -71,9 +80,6 @@ __all__ = [
     "validate",
 ]
 
-# Config's defaults, from the table.
-_DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
-
 
 @dataclass(frozen=True)
 class Config:
@@ -105,6 +111,9 @@ class Config:
     gitlab_tag_amd64: str = _DEFAULTS["gitlab_tag_amd64"]
     gitlab_tag_arm64: str = _DEFAULTS["gitlab_tag_arm64"]
     mkmultiarch_requirement: str = _DEFAULTS["mkmultiarch_requirement"]
+    # Several images (images.py): empty for a one-image config. With images, the
+    # one-image fields above (image, go_main, binary, dockerfile) hold the first image's.
+    images: tuple[ImageConfig, ...] = ()
 
     def template_context(self) -> dict[str, Any]:
         """The variables the templates see; the Copier answers carry the same names."""
@@ -112,73 +121,36 @@ class Config:
         context["arches"] = list(self.arches)
         context["ci"] = list(self.ci)
         context["tags"] = list(self.tags)
+        context["images"] = [image.template_context() for image in self.images]
         return context
 
 
+# The settings of a multiarch.yaml: SETTINGS' names, then images (images.py).
 FIELDS = tuple(Config.__dataclass_fields__)
 
 
-def _text(data: dict[str, Any], field: str, default: str, *, numbers_ok: bool = False) -> str:
-    """Read a string field; YAML turns `1.10` into a float, so floats are refused loudly."""
-    value = data.get(field, default)
-    if isinstance(value, bool) or value is None:
-        raise ConfigError(f"{field}: expected a string, got {shown(value)}")
-    if isinstance(value, int) and numbers_ok:
-        return str(value)
-    if not isinstance(value, str):
-        raise ConfigError(
-            f"{field}: expected a string, got {type(value).__name__} {shown(value)}; "
-            f'quote it, e.g. {field}: "{shown(value, quoted=False)}"'
-        )
-    return value
-
-
-def _check(field: str, value: str) -> str:
-    """Refuse a value its setting's pattern does not match (re.search, as Copier does)."""
-    setting = SETTING[field]
-    assert setting.pattern is not None, field
-    if setting.pattern.search(value) is None:
-        raise ConfigError(f"{field}: {shown(value)} is not allowed; {setting.allowed}")
-    return value
-
-
-def _checked_text(data: dict[str, Any], field: str, *, numbers_ok: bool = False) -> str:
-    return _check(field, _text(data, field, _DEFAULTS[field], numbers_ok=numbers_ok))
-
-
-def _several(data: dict[str, Any], field: str) -> tuple[str, ...]:
-    """A multiselect setting: a list (or a space-separated string) of its choices, each once."""
-    setting = SETTING[field]
-    value = data.get(field, list(_DEFAULTS[field]))
-    if isinstance(value, str):
-        value = value.split()
-    if not isinstance(value, list) or (setting.at_least_one and not value):
-        example = ", ".join(setting.choices[:2])
-        kind = "a non-empty list" if setting.at_least_one else "a list"
-        raise ConfigError(
-            f"{field}: expected {kind}, e.g. [{example}]; allowed: {' '.join(setting.choices)}"
-        )
-    seen: list[str] = []
-    for choice in value:
-        if isinstance(choice, int) and not isinstance(choice, bool):
-            choice = str(choice)  # YAML reads a bare 386 as a number
-        if not isinstance(choice, str) or choice not in setting.choices:
-            raise ConfigError(f"{field}: {shown(choice)} is not supported; {setting.allowed}")
-        if choice in seen:
+def _images(data: dict[str, Any]) -> tuple[ImageConfig, ...]:
+    """The `images:` list (empty without it); its defaults are the top-level settings'."""
+    if "images" not in data:
+        return ()
+    for key in TOP_LEVEL_PER_IMAGE:
+        if key in data:
             raise ConfigError(
-                f"{field}: {shown(choice)} is listed twice; list each {setting.item} once"
+                f"{key}: with images, each image sets its own: move it to images[NAME].{key}"
             )
-        seen.append(choice)
-    return tuple(seen)
-
-
-def _choice(data: dict[str, Any], field: str) -> str:
-    setting = SETTING[field]
-    value = data.get(field, _DEFAULTS[field])
-    if value not in setting.choices:
-        allowed = setting.allowed or f"use one of: {', '.join(setting.choices)}"
-        raise ConfigError(f"{field}: {shown(value)} is not supported; {allowed}")
-    return str(value)
+    if data.get("ci"):
+        raise ConfigError(
+            "ci: CI workflows for several images are not generated yet (issue #18); "
+            "remove ci, or use one image per config"
+        )
+    language = _choice(data, "language")
+    registry = _text(data, "registry", _DEFAULTS["registry"])
+    defaults = {
+        "arches": _several(data, "arches"),
+        "runtime_image": _checked_text(data, "runtime_image"),
+        "dockerfile": _DEFAULTS["dockerfile"],
+    }
+    return validate_images(data["images"], language=language, registry=registry, defaults=defaults)
 
 
 def validate(data: dict[str, Any]) -> Config:
@@ -193,8 +165,16 @@ def validate(data: dict[str, Any]) -> Config:
                 "registry or arches (see the comments of `mkmultiarch init`)"
             )
         raise ConfigError(f"{unknown[0]}: unknown setting; allowed settings: {', '.join(FIELDS)}")
+    images = _images(data)
+    if images:
+        first = images[0]
+        data = {**data, "image": first.image, "go_main": first.go_main}
+        data |= {"binary": first.binary, "dockerfile": first.dockerfile}
     if "image" not in data:
-        raise ConfigError("image: required; the repository path without registry, e.g. org/app")
+        raise ConfigError(
+            "image: required; the repository path without registry, e.g. org/app "
+            "(or images: a list of several, see docs/design-multi-image.md)"
+        )
 
     image = _check("image", _text(data, "image", ""))
     registry = _text(data, "registry", Config.registry)
@@ -244,6 +224,7 @@ def validate(data: dict[str, Any]) -> Config:
         gitlab_tag_amd64=_checked_text(data, "gitlab_tag_amd64"),
         gitlab_tag_arm64=_checked_text(data, "gitlab_tag_arm64"),
         mkmultiarch_requirement=_checked_text(data, "mkmultiarch_requirement"),
+        images=images,
     )
 
 

@@ -20,6 +20,15 @@ from typing import Any
 
 from mkmultiarch import __version__
 from mkmultiarch.names import SCHEMA_FILE, SCHEMA_URL
+from mkmultiarch.render.images import (
+    _GO_ONLY,
+    IMAGE_KEYS,
+    IMAGE_NAME,
+    MAX_IMAGES,
+    MAX_NAME_LENGTH,
+    RESERVED_NAMES,
+    TOP_LEVEL_PER_IMAGE,
+)
 from mkmultiarch.render.settings import GO_BUILD_ARG_NAMES, SETTINGS, Setting
 
 __all__ = ["SCHEMA_FILE", "SCHEMA_URL", "ecma_pattern", "schema", "schema_text"]
@@ -72,20 +81,70 @@ def _property(setting: Setting) -> dict[str, Any]:
     return schema
 
 
+def _images(properties: dict[str, Any]) -> dict[str, Any]:
+    """`images:` (render/images.py): each entry's keys take the top-level setting's schema."""
+    entry = {key: properties[key] for key in IMAGE_KEYS if key in properties}
+    entry["name"] = {
+        "description": "The image's name in make targets (docker-build-NAME) and IMAGES",
+        "type": "string",
+        "maxLength": MAX_NAME_LENGTH,
+        "pattern": ecma_pattern(IMAGE_NAME),
+        "not": {"enum": sorted(RESERVED_NAMES)},
+    }
+    entry["go_main"] = {**entry["go_main"], "default": "./cmd/NAME"}
+    entry["binary"] = {**entry["binary"], "default": "NAME"}
+    return {
+        "description": "Several images from this repository, each multi-arch; instead of "
+        "image, go_main, binary and dockerfile",
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_IMAGES,
+        "items": {
+            "type": "object",
+            "required": ["name", "image"],
+            "additionalProperties": False,
+            "properties": {key: entry[key] for key in IMAGE_KEYS},
+        },
+    }
+
+
+def _images_without(keys: tuple[str, ...]) -> dict[str, Any]:
+    refused = {"anyOf": [{"required": [key]} for key in keys]}
+    return {"properties": {"images": {"items": {"not": refused}}}}
+
+
 def schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a multiarch.yaml."""
     settings = [setting for setting in SETTINGS if not setting.scaffold_only]
+    properties = {setting.name: _property(setting) for setting in settings}
+    properties["images"] = _images(properties)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_URL,
         "title": "mkmultiarch multiarch.yaml",
         "description": f"Settings of mkmultiarch {__version__} (generated from its SETTINGS).",
         "type": "object",
-        "required": ["image"],
         "additionalProperties": False,
-        "properties": {setting.name: _property(setting) for setting in settings},
+        "properties": properties,
         # The cross-setting refusals validate() makes too (each Setting's refuse_when).
         "allOf": [
+            {  # an image's own Dockerfile with language dockerfile, its Go settings with go
+                "if": {
+                    "required": ["language"],
+                    "properties": {"language": {"const": "dockerfile"}},
+                },
+                "then": _images_without(_GO_ONLY),
+                "else": _images_without(("dockerfile",)),
+            },
+            {  # one image (image), or several (images) and then none of one image's keys
+                "oneOf": [
+                    {"required": ["image"], "not": {"required": ["images"]}},
+                    {
+                        "required": ["images"],
+                        "not": {"anyOf": [{"required": [key]} for key in TOP_LEVEL_PER_IMAGE]},
+                    },
+                ]
+            },
             {
                 "not": {
                     "required": ["engine", "builder"],
