@@ -165,9 +165,16 @@ def test_help_lists_exactly_the_public_targets(tmp_path: Path, name: str) -> Non
     public = list(PUBLIC_TARGETS)
     if CONFIGS[name].get("sign") == "cosign":  # sign: cosign adds docker-sign
         public.insert(public.index("docker-verify"), "docker-sign")
+    images = [image["name"] for image in CONFIGS[name].get("images", [])]
+    if images:  # several images (mk/images.mk): per image, and per image and arch
+        public[-3:] = [f"docker-{step}-<image>" for step in ("build", "check", "push")]
+        public.append("docker-build-<image>-<arch>")
     assert [line.split()[0] for line in section.splitlines()] == public
     # ...and each of them is a target make knows (the per-arch ones for each arch).
     suffixes = [Arch.parse(token).tag_suffix for token in CONFIGS[name].get("arches", [])]
+    if images:
+        suffixes = [f"{image}-{suffix}" for image in images[:1] for suffix in suffixes]
+        suffixes += images
     names = [t for t in public if "<" not in t]
     names += [f"docker-{step}-{suffix}" for step in ("build", "push") for suffix in suffixes]
     known = make(tmp_path, "-n", "VERSION=1", *names)

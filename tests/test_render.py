@@ -38,6 +38,8 @@ SNAPSHOTTED: dict[str, tuple[str, ...]] = {
     # sign: cosign and a tag set: docker-sign, the signing CI steps (both strategies)
     "signed": ("Makefile", "mk/", ".github/", ".gitlab-ci.yml"),
     "signed-emulated": ("Makefile", ".github/", ".gitlab-ci.yml"),
+    # several images (issue #18): mk/images.mk, the per-image stages of the Dockerfile
+    "multi": ("Dockerfile", "Makefile", "mk/images.mk", "mk/common.mk"),
 }
 
 
@@ -286,7 +288,12 @@ def test_main_makefile_is_settings_and_targets_then_machinery(name: str) -> None
     assert "should not need editing" in lines[marker]
     first_setting = next(i for i, x in enumerate(lines) if x.startswith("# @VAR "))
     includes = {x: i for i, x in enumerate(lines) if x.startswith("include ")}
-    assert includes.pop("include $(MK_DIR)mk/guard.mk") < first_setting
+    guard = includes.pop("include $(MK_DIR)mk/guard.mk")
+    assert guard < first_setting
+    # And mk/images.mk (several images), right after it: each image's defaults come first.
+    images = includes.pop("include $(MK_DIR)mk/images.mk", None)
+    assert (images is not None) == ("images" in CONFIGS[name])
+    assert images is None or guard < images < first_setting
     assert includes and min(includes.values()) > marker
     assert "ifeq" not in rendered["Makefile"]
     for path in make_files(rendered):

@@ -1,0 +1,130 @@
+"""The several-images Makefile (mk/images.mk, issue #18), by its `make -n` plans.
+
+The top-level run only runs the one-image Makefile again per image (IMAGE_NAME=NAME); these
+tests read what each image's run would execute, and how bad IMAGES values are refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.makeplan import make, plan
+from tests.support.rendering import CONFIGS, render_into
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("multi")
+    render_into(directory, CONFIGS["multi"])
+    return directory
+
+
+def _runs(lines: list[str]) -> list[str]:
+    """The per-image runs of a plan: `IMAGE_NAME=... TARGET` of each `make` line."""
+    return [
+        " ".join(line.split()[4:])
+        for line in lines
+        if line.startswith("make --no-print-directory -f Makefile IMAGE_NAME=")
+    ]
+
+
+def _builds(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("docker build ")]
+
+
+def test_the_seed_line_cleans_then_builds_every_image(project: Path) -> None:
+    lines = plan(project, "VERSION=1.0", "clean", "docker-build")
+    runs = _runs(lines)
+    assert runs == [
+        f"IMAGE_NAME={name} DIGESTS_DIR=.digests/{name} {target}"
+        for target in ("clean", "docker-build")
+        for name in ("server", "worker", "cli")
+    ]
+    # Each image's own arches: 4 + 2 + 4 builds, each its own tag and stage.
+    builds = _builds(lines)
+    assert len(builds) == 10
+    assert sum("--tag localhost:5000/team/worker:" in build for build in builds) == 2
+    assert all("--build-arg 'ARCHES=amd64 arm/v7 arm64 riscv64'" in build for build in builds)
+
+
+def test_docker_push_checks_every_image_before_any_list(project: Path) -> None:
+    lines = plan(project, "VERSION=1.0", "docker-push")
+    runs = _runs(lines)
+    checks = [i for i, run in enumerate(runs) if run.endswith(" docker-check")]
+    pushes = [i for i, run in enumerate(runs) if run.endswith(" docker-push")]
+    assert len(checks) == 3
+    assert len(pushes) == 3
+    assert max(checks) < min(pushes)
+    first_list = next(i for i, line in enumerate(lines) if line.startswith("docker manifest push"))
+    last_check = max(i for i, line in enumerate(lines) if line.endswith("cli docker-check"))
+    assert last_check < first_list
+    lists = [line.split()[-2] for line in lines if line.startswith("docker manifest push")]
+    assert lists == [
+        f"localhost:5000/team/{name}:{tag}"
+        for name in ("server", "worker", "cli")
+        for tag in ("1.0", "latest")
+    ]
+    assert ">.digests/worker/1.0/pushed" in "\n".join(lines)
+
+
+def test_images_selects_some(project: Path) -> None:
+    lines = plan(project, "VERSION=1.0", "IMAGES=worker", "docker-push")
+    assert {run.split()[0] for run in _runs(lines)} == {"IMAGE_NAME=worker"}
+    assert all("team/worker" in build for build in _builds(lines))
+    pushed = [line for line in lines if line.startswith(("docker push", "docker manifest push"))]
+    assert pushed and all("team/worker:" in line for line in pushed)
+
+
+def test_per_image_and_per_arch_targets(project: Path) -> None:
+    (build,) = _builds(plan(project, "VERSION=1.0", "docker-build-worker-arm64"))
+    assert "--platform linux/arm64" in build
+    assert "--build-arg IMAGE_NAME=worker" in build
+    assert "--build-arg RUNTIME_IMAGE=scratch" in build
+    assert "--tag localhost:5000/team/worker:arm64-1.0" in build
+    (build,) = _builds(plan(project, "VERSION=1.0", "docker-build-cli-arm-v7"))
+    assert "--build-arg RUNTIME_IMAGE=gcr.io/distroless/static:nonroot" in build
+    assert len(_builds(plan(project, "VERSION=1.0", "docker-build-cli"))) == 4
+    # ARCHES from outside applies to every image, and is what the compile step builds.
+    builds = _builds(plan(project, "VERSION=1.0", "ARCHES=s390x", "docker-build"))
+    assert len(builds) == 3
+    assert all("--platform linux/s390x" in b and "'ARCHES=s390x'" in b for b in builds)
+    # Not an arch of worker's: no such target.
+    result = make(project, "-n", "docker-build-worker-riscv64")
+    assert result.returncode != 0
+    assert "No rule to make target 'docker-build-worker-riscv64'" in result.stderr
+
+
+def test_each_image_keeps_its_digests_apart(project: Path) -> None:
+    runs = _runs(plan(project, "VERSION=1.0", "DIGESTS_DIR=out", "docker-push-worker"))
+    assert runs == ["IMAGE_NAME=worker DIGESTS_DIR=out/worker docker-push"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["IMAGES=worker nope"], "IMAGES: unknown 'nope'; use some of: server worker cli"),
+        (["IMAGES=%"], "IMAGES: unknown '%'"),
+        (["IMAGES= "], "IMAGES is empty"),
+        (["IMAGES=cli cli"], "IMAGES lists an image twice"),
+        (["IMAGES=$(shell id)"], "IMAGES from the command line holds a '$'"),
+        (["IMG=org/app"], "IMG is set per image in multiarch.yaml"),
+        (["IMAGE_NAME=%"], "IMAGE_NAME is not one of: server worker cli"),
+        (["IMAGE_NAME=server worker"], "IMAGE_NAME is not one of"),
+    ],
+)
+def test_bad_selections_are_refused_before_anything_runs(
+    project: Path, args: list[str], message: str
+) -> None:
+    result = make(project, *args, "docker-build")
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_help_runs_at_the_top_level(project: Path) -> None:
+    result = make(project, "help")
+    assert result.returncode == 0, result.stderr
+    assert "docker-build" in result.stdout
