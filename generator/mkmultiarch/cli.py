@@ -491,36 +491,59 @@ def verify_command(
     from mkmultiarch.inspect.verify import signature
 
     config = _verify_config(image, config_path)
-    if image is None:
-        assert config is not None
-        image = f"{config.registry}/{config.image}:{config.version}"
-    configured = config.arches if config is not None else None
-    job = verify.plan(image, arch or [], configured, str(config_path or CONFIG_FILE))
+    origin = str(config_path or CONFIG_FILE)
+    checks = _verify_targets(image, config)
     public_key = signature.load_key(key) if key is not None else None
-
     deadline = Deadline(timeout)
+    reports: list[str] = []
+    failed: list[str] = []
+    for target, configured in checks:
+        job = verify.plan(target, arch or [], configured, origin)
 
-    def lookup() -> credentials.Credential | None:
-        return credentials.lookup(job.ref.registry, timeout=deadline.remaining())
+        def lookup(job: verify.VerifyPlan = job) -> credentials.Credential | None:
+            return credentials.lookup(job.ref.registry, timeout=deadline.remaining())
 
-    try:
-        with (
-            command_deadline(deadline),
-            RegistryClient(
-                job.ref.registry, insecure=insecure, credentials=lookup, deadline=deadline
-            ) as client,
-        ):
-            result = verify.verify(client, job.ref, job.expected, job.expected_source)
-            if key is not None or require_signature:
-                signature.check_signature(client, job.ref.repository, result, public_key)
-                signature.check_sboms(client, job.ref.repository, result, public_key)
-    except CannotCheckError as error:
+        try:
+            with (
+                command_deadline(deadline),
+                RegistryClient(
+                    job.ref.registry, insecure=insecure, credentials=lookup, deadline=deadline
+                ) as client,
+            ):
+                result = verify.verify(client, job.ref, job.expected, job.expected_source)
+                if key is not None or require_signature:
+                    signature.check_signature(client, job.ref.repository, result, public_key)
+                    signature.check_sboms(client, job.ref.repository, result, public_key)
+        except CannotCheckError as error:
+            if json_output:
+                typer.echo(report.render_error_json(str(job.ref), error))
+            raise CannotCheckError(f"cannot check {job.ref}: {error}") from None
         if json_output:
-            typer.echo(report.render_error_json(str(job.ref), error))
-        raise CannotCheckError(f"cannot check {job.ref}: {error}") from None
-    typer.echo(report.render_json(result) if json_output else report.render_text(result))
-    if not result.ok:
-        raise ProblemsFoundError(f"{job.ref}: {len(result.problems)} problem(s) found")
+            reports.append(report.render_json(result))
+        else:
+            typer.echo(report.render_text(result))
+        if not result.ok:
+            failed.append(f"{job.ref}: {len(result.problems)} problem(s) found")
+    if json_output:  # several images: a JSON array of their reports
+        typer.echo(reports[0] if len(checks) == 1 else "[" + ",\n".join(reports) + "]")
+    if failed:
+        raise ProblemsFoundError("; ".join(failed))
+
+
+def _verify_targets(
+    image: str | None, config: Config | None
+) -> list[tuple[str, tuple[str, ...] | None]]:
+    """What verify checks: IMAGE, or the config's list(s) at its VERSION, each with the
+    arches it must have (a config with images: every image's list, with its own arches)."""
+    if image is not None:
+        return [(image, config.arches if config is not None else None)]
+    assert config is not None
+    if not config.images:
+        return [(f"{config.registry}/{config.image}:{config.version}", config.arches)]
+    return [
+        (f"{config.registry}/{entry.image}:{config.version}", entry.arches)
+        for entry in config.images
+    ]
 
 
 @_command("sbom")
@@ -618,15 +641,18 @@ def doctor_command(
     else:
         config = validate({"image": "org/app"})
         source = f"defaults ({config_path} not found)"
+    # Several images: the host must build every arch some image is built for.
+    arches = tuple(dict.fromkeys(a for entry in config.images for a in entry.arches))
+    arches = arches or config.arches
     typer.echo(
         f"mkmultiarch doctor: {source}: registry {config.registry}, "
-        f"arches {' '.join(config.arches)}, builder {config.builder}"
+        f"arches {' '.join(arches)}, builder {config.builder}"
     )
     typer.echo("")
     deadline = Deadline(timeout)
     with command_deadline(deadline):
         checks = doctor.run(
-            arches=config.arches,
+            arches=arches,
             language=config.language,
             registry=config.registry,
             builder=config.builder,
