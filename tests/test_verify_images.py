@@ -1,4 +1,4 @@
-"""verify and doctor on a config with images (issue #18): every image's list, every arch."""
+"""verify, doctor and audit on a config with images (issue #18): every image, every arch."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from mkmultiarch.cli import _verify_targets, app
 from mkmultiarch.inspect import doctor
+from mkmultiarch.inspect.audit import project
 from mkmultiarch.render.config import validate
 from tests.support.fake_registry import FakeRegistry
 from tests.support.images import REPO, good_list
@@ -72,3 +73,18 @@ def test_doctor_checks_every_arch_some_image_is_built_for(
     assert result.exit_code == 0, result.stdout + result.stderr
     assert seen["arches"] == ("amd64", "arm64", "riscv64")
     assert "arches amd64 arm64 riscv64" in result.stdout
+
+
+def test_audit_checks_each_images_runtime_for_its_own_arches() -> None:
+    text = (
+        "arches: [amd64, arm64]\nruntime_image: gcr.io/distroless/static\nimages:\n"
+        "  - {name: server, image: team/server}\n"
+        "  - {name: worker, image: team/worker, arches: [riscv64], runtime_image: scratch}\n"
+        "  - {name: cli, image: team/cli, arches: [s390x], runtime_image: alpine:3.20}\n"
+    )
+    config = project.find("multiarch.yaml", text)
+    assert config.arches == ("amd64", "arm64", "riscv64", "s390x")
+    assert [(u.line, u.where, u.written, u.needs) for u in config.uses[1:]] == [
+        (4, "images[server].runtime_image", "gcr.io/distroless/static", ("amd64", "arm64")),
+        (4, "images[cli].runtime_image", "alpine:3.20", ("s390x",)),
+    ]

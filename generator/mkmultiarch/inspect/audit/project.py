@@ -1,7 +1,8 @@
 """Image references in the project's own multiarch.yaml.
 
 `runtime_image` (language go; `scratch` is none) is the base of every image
-the Makefile builds: it must cover every arch the config lists. `go_image`
+the Makefile builds: it must cover every arch the config lists (with `images:`, each
+image's runtime_image every arch of that image). `go_image`
 (default golang:<go_version>) runs on the build host only
 (`FROM --platform=$BUILDPLATFORM` in the generated Dockerfile).
 """
@@ -51,15 +52,14 @@ def find(file: str, text: str) -> ProjectConfig:
                 BUILD,
             )
         )
-        if config.runtime_image != "scratch":
-            uses.append(
-                Use(
-                    file,
-                    line_of("runtime_image"),
-                    "multiarch.yaml",
-                    "runtime_image",
-                    config.runtime_image,
-                    config.arches,
-                )
-            )
-    return ProjectConfig(file, config.arches, uses)
+        # Several images: each image's runtime must cover that image's own arches.
+        runtimes = [
+            (f"images[{entry.name}].runtime_image", entry.runtime_image, entry.arches)
+            for entry in config.images
+        ] or [("runtime_image", config.runtime_image, config.arches)]
+        for what, runtime_image, arches in runtimes:
+            if runtime_image != "scratch":
+                where = line_of("images") if config.images else line_of("runtime_image")
+                uses.append(Use(file, where, "multiarch.yaml", what, runtime_image, arches))
+    every_arch = tuple(dict.fromkeys(a for entry in config.images for a in entry.arches))
+    return ProjectConfig(file, every_arch or config.arches, uses)
