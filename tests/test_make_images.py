@@ -128,3 +128,17 @@ def test_help_runs_at_the_top_level(project: Path) -> None:
     result = make(project, "help")
     assert result.returncode == 0, result.stderr
     assert "docker-build" in result.stdout
+
+
+def test_docker_manifest_checks_every_images_pushed_images_before_any_list(
+    project: Path,
+) -> None:
+    lines = plan(project, "VERSION=1.0", "docker-manifest")
+    runs = _runs(lines)
+    gates = [i for i, run in enumerate(runs) if run.endswith(" docker-manifest-gate")]
+    manifests = [i for i, run in enumerate(runs) if run.endswith(" docker-manifest")]
+    assert len(gates) == len(manifests) == 3
+    assert max(gates) < min(manifests)
+    first_list = next(i for i, x in enumerate(lines) if x.startswith("docker manifest create"))
+    last_gate = max(i for i, line in enumerate(lines) if line.endswith("docker-manifest-gate"))
+    assert last_gate < first_list

@@ -41,9 +41,8 @@ MAX_NAME_LENGTH = 32
 MAX_IMAGES = 32
 ARCH_SUFFIXES = tuple(arch.replace("/", "-") for arch in SUPPORTED_ARCHES)
 # Words a target name docker-<verb>-<word> already means in the generated Makefile.
-RESERVED_NAMES = frozenset(
-    (*ARCH_SUFFIXES, "arm", "arch", "all", "images", "multiarch", "manifest", "verify", "sign")
-)
+_OWN_WORDS = ("arm", "arch", "all", "gate", "images", "multiarch", "manifest", "verify", "sign")
+RESERVED_NAMES = frozenset((*ARCH_SUFFIXES, *_OWN_WORDS))
 # The keys of one entry; `name` and `image` are required.
 IMAGE_KEYS = ("name", "image", "go_main", "binary", "dockerfile", "arches", "runtime_image")
 _GO_ONLY = ("go_main", "binary", "runtime_image")

@@ -11,7 +11,8 @@
 #   docker-build, docker-check, docker-push, ...               every image of IMAGES
 # make -j runs the images, and each image's arches, in parallel (one jobserver).
 # A release is every image or none: docker-push builds and checks every arch of every
-# image of IMAGES (the release gate) before it pushes any image's list. Each image keeps
+# image of IMAGES (the release gate) before it pushes any image's list; docker-manifest
+# checks every image's pushed per-arch images before it makes any list. Each image keeps
 # its digests in DIGESTS_DIR/NAME/VERSION.
 
 override IMAGE_NAMES := server worker cli
@@ -44,6 +45,12 @@ override COMPILE_ARCHES := $(if $(filter undefined,$(origin ARCHES)),$(ALL_ARCHE
 override IMG := $(IMG_$(IMAGE_NAME))
 ARCHES ?= $(ARCHES_$(IMAGE_NAME))
 RUNTIME_IMAGE ?= $(RUNTIME_$(IMAGE_NAME))
+
+# docker-manifest's gate alone: the top level runs it for every image before any list.
+.PHONY: docker-manifest-gate
+docker-manifest-gate: check-vars
+	@$(require_pushed)
+	@$(check_pushed)
 else
 # Each image has its own path: IMG from outside would give every image the same one.
 $(if $(filter command environment,$(firstword $(origin IMG))),$(error IMG is set per image \
@@ -59,7 +66,7 @@ override image_suffixes = $(sort $(subst /,-,$(ARCHES_$(1)) $(if $(filter undefi
 # Per image: docker-build-NAME, docker-check-NAME, docker-push-NAME and the same per arch;
 # image-VERB-NAME runs a target of the one-image Makefile (docker-VERB) for the image.
 override image_verbs = $(addsuffix -$(1),image-audit image-push-arch image-multiarch \
-	image-manifest image-verify image-clean)
+	image-manifest image-manifest-gate image-verify image-clean)
 override define image_targets
 .PHONY: docker-build-$(1) docker-check-$(1) docker-push-$(1)
 docker-build-$(1) docker-check-$(1) docker-push-$(1): docker-%-$(1): | $$(IMAGES_CLEAN_FIRST)
@@ -86,7 +93,12 @@ docker-build: $(addprefix docker-build-,$(IMAGES)) ## Build every image of IMAGE
 docker-check: $(addprefix docker-check-,$(IMAGES)) ## Build and check every image of IMAGES
 docker-push-arch: $(call each_image,push-arch) ## Build and push every image's per-arch images
 docker-multiarch: $(call each_image,multiarch) ## Each image's docker-multiarch
-docker-manifest: $(call each_image,manifest) ## Each image's list(s) from its pushed per-arch images
+# Split runners: every image's pushed per-arch images checked before any list is made.
+docker-manifest: $(addprefix manifest-,$(IMAGES)) ## Each image's list(s) from its per-arch images
+.PHONY: manifest-gate $(addprefix manifest-,$(IMAGE_NAMES))
+manifest-gate: $(call each_image,manifest-gate)
+$(addprefix manifest-,$(IMAGE_NAMES)): manifest-%: manifest-gate
+	+$(call in_image,$*,docker-manifest)
 docker-verify: $(call each_image,verify) ## Check every image's pushed list(s)
 clean: $(call each_image,clean) ## Remove every image's per-arch images of this version
 # The release: every image of IMAGES checked (every arch) before any list is pushed.
