@@ -142,3 +142,11 @@ def test_docker_manifest_checks_every_images_pushed_images_before_any_list(
     first_list = next(i for i, x in enumerate(lines) if x.startswith("docker manifest create"))
     last_gate = max(i for i, line in enumerate(lines) if line.endswith("docker-manifest-gate"))
     assert last_gate < first_list
+
+
+def test_image_name_is_not_a_build_arg_of_yours(project: Path) -> None:
+    """IMAGE_NAME picks the Dockerfile's final stage: EXTRA_BUILD_ARGS may not set it."""
+    result = make(project, "VERSION=1.0", "EXTRA_BUILD_ARGS=IMAGE_NAME=cli", "docker-build-server")
+    assert result.returncode == 2
+    assert "EXTRA_BUILD_ARGS='IMAGE_NAME=cli' is not allowed" in result.stderr
+    assert "RUNTIME_IMAGE, IMAGE_NAME (set those as make variables)" in result.stderr

@@ -133,7 +133,7 @@ override check_extra_build_args = bad=0; \
 	else bad=1; fi; \
 	((bad == 0)) || { echo "make: EXTRA_BUILD_ARGS='$$EXTRA_BUILD_ARGS' is not allowed: use NAME=value" \
 		"words separated by spaces (letters, digits, _ . / : @ , + = -), and not VERSION, REVISION," \
-		"SOURCE, GO_IMAGE, RUNTIME_IMAGE (set those as make variables)" \
+		"SOURCE, GO_IMAGE, RUNTIME_IMAGE, IMAGE_NAME (set those as make variables)" \
 		"or BuildKit's TARGET*, BUILD*" >&2; exit 2; }
 
 # The recipe of `make help`: the main Makefile's `## ` targets and @VAR settings.
