@@ -21,6 +21,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+ARCHES = ("amd64", "arm64", "arm-v7", "riscv64")
+
+
 def _runs(lines: list[str]) -> list[str]:
     """The per-image runs of a plan: `IMAGE_NAME=... TARGET` of each `make` line."""
     return [
@@ -37,10 +40,13 @@ def _builds(lines: list[str]) -> list[str]:
 def test_the_seed_line_cleans_then_builds_every_image(project: Path) -> None:
     lines = plan(project, "VERSION=1.0", "clean", "docker-build")
     runs = _runs(lines)
-    assert runs == [
-        f"IMAGE_NAME={name} DIGESTS_DIR=.digests/{name} {target}"
-        for target in ("clean", "docker-build")
-        for name in ("server", "worker", "cli")
+    own = {"server": ARCHES, "worker": ("amd64", "arm64"), "cli": ARCHES}
+    # Clean first; then one run per image and arch: goals sharing an image and arch share
+    # its run, so no two runs build one tag at once.
+    assert runs == [f"IMAGE_NAME={name} DIGESTS_DIR=.digests/{name} clean" for name in own] + [
+        f"IMAGE_NAME={name} DIGESTS_DIR=.digests/{name} docker-build-{suffix}"
+        for name, suffixes in own.items()
+        for suffix in suffixes
     ]
     # Each image's own arches: 4 + 2 + 4 builds, each its own tag and stage.
     builds = _builds(lines)
@@ -52,14 +58,16 @@ def test_the_seed_line_cleans_then_builds_every_image(project: Path) -> None:
 def test_docker_push_checks_every_image_before_any_list(project: Path) -> None:
     lines = plan(project, "VERSION=1.0", "docker-push")
     runs = _runs(lines)
-    checks = [i for i, run in enumerate(runs) if run.endswith(" docker-check")]
+    checks = [i for i, run in enumerate(runs) if " docker-check-" in run]
     pushes = [i for i, run in enumerate(runs) if run.endswith(" docker-push")]
-    assert len(checks) == 3
+    assert len(checks) == 4 + 2 + 4
     assert len(pushes) == 3
     assert max(checks) < min(pushes)
     first_list = next(i for i, line in enumerate(lines) if line.startswith("docker manifest push"))
-    last_check = max(i for i, line in enumerate(lines) if line.endswith("cli docker-check"))
+    last_check = max(i for i, line in enumerate(lines) if " docker-check-" in line)
     assert last_check < first_list
+    # Each image and arch is built by one run (docker-build) and checked by one.
+    assert runs.count("IMAGE_NAME=cli DIGESTS_DIR=.digests/cli docker-build-riscv64") == 1
     lists = [line.split()[-2] for line in lines if line.startswith("docker manifest push")]
     assert lists == [
         f"localhost:5000/team/{name}:{tag}"
@@ -98,7 +106,8 @@ def test_per_image_and_per_arch_targets(project: Path) -> None:
 
 def test_each_image_keeps_its_digests_apart(project: Path) -> None:
     runs = _runs(plan(project, "VERSION=1.0", "DIGESTS_DIR=out", "docker-push-worker"))
-    assert runs == ["IMAGE_NAME=worker DIGESTS_DIR=out/worker docker-push"]
+    assert runs[-1] == "IMAGE_NAME=worker DIGESTS_DIR=out/worker docker-push"
+    assert all(run.startswith("IMAGE_NAME=worker DIGESTS_DIR=out/worker docker-") for run in runs)
 
 
 @pytest.mark.parametrize(

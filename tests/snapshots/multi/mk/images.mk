@@ -67,19 +67,29 @@ override image_suffixes = $(sort $(subst /,-,$(ARCHES_$(1)) $(if $(filter undefi
 # image-VERB-NAME runs a target of the one-image Makefile (docker-VERB) for the image.
 override image_verbs = $(addsuffix -$(1),image-audit image-push-arch image-multiarch \
 	image-manifest image-manifest-gate image-verify image-clean)
+# One target per image and arch runs its build (and one its check): goals that share an
+# image and arch (docker-build docker-push) share that target, so no two runs build the
+# same tag at once (the image store refuses the second: "already exists").
+override build_suffixes = $(subst /,-,$(if $(filter undefined file,$(origin \
+	ARCHES)),$(ARCHES_$(1)),$(ARCHES)))
 override define image_targets
 .PHONY: docker-build-$(1) docker-check-$(1) docker-push-$(1)
-docker-build-$(1) docker-check-$(1) docker-push-$(1): docker-%-$(1): | $$(IMAGES_CLEAN_FIRST)
-	+$$(call in_image,$(1),docker-$$*)
+docker-build-$(1): $(addprefix docker-build-$(1)-,$(call build_suffixes,$(1)))
+docker-check-$(1): $(addprefix docker-check-$(1)-,$(call build_suffixes,$(1)))
+docker-push-$(1): docker-check-$(1) | $$(IMAGES_CLEAN_FIRST)
+	+$$(call in_image,$(1),docker-push)
 .PHONY: $(call image_verbs,$(1))
 $(call image_verbs,$(1)): image-%-$(1):
 	+$$(call in_image,$(1),$$(if $$(filter clean,$$*),clean,docker-$$*))
 endef
 override define arch_targets
 .PHONY: docker-build-$(1)-$(2) docker-check-$(1)-$(2) docker-push-$(1)-$(2)
-docker-build-$(1)-$(2) docker-check-$(1)-$(2) docker-push-$(1)-$(2): docker-%-$(1)-$(2): \
-		| $$(IMAGES_CLEAN_FIRST)
-	+$$(call in_image,$(1),docker-$$*-$(2))
+docker-build-$(1)-$(2): | $$(IMAGES_CLEAN_FIRST)
+	+$$(call in_image,$(1),docker-build-$(2))
+docker-check-$(1)-$(2): docker-build-$(1)-$(2)
+	+$$(call in_image,$(1),docker-check-$(2))
+docker-push-$(1)-$(2): docker-check-$(1)-$(2)
+	+$$(call in_image,$(1),docker-push-$(2))
 endef
 $(foreach name,$(IMAGE_NAMES),$(eval $(call image_targets,$(name)))$(foreach \
 	suffix,$(call image_suffixes,$(name)),$(eval $(call arch_targets,$(name),$(suffix)))))
