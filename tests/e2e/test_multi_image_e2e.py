@@ -11,6 +11,7 @@ step builds every binary: a release is every image or none).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,19 @@ def test_a_compile_error_in_one_image_publishes_no_list(project: MakeProject) ->
     for name in NAMES:
         assert not _published(project, name, version), f"{name}:{version} was published"
         assert not _published(project, name, f"{Arch.parse('amd64').tag_suffix}-{version}")
+
+
+def test_one_compile_step_serves_every_image_and_arch(project: MakeProject) -> None:
+    """A new VERSION (an input of the compile step), built serially: of the ten per-arch
+    builds of three images, exactly one runs the `go build` step, the others reuse it."""
+    version = unique_name("v")
+    result = project.make("docker-build", unset=("IMG",), overrides={"VERSION": version})
+    assert result.returncode == 0, result.tail(60)
+    blocks = result.output.split("==> building ")[1:]
+    assert len(blocks) == 4 + 4 + 4
+    ran = 0
+    for block in blocks:
+        step = re.search(r"^#(\d+) \[build \d+/\d+\] RUN .*go build", block, re.MULTILINE)
+        assert step, f"no compile step in:\n{block[-2000:]}"
+        ran += not re.search(rf"^#{step.group(1)} CACHED$", block, re.MULTILINE)
+    assert ran == 1, f"the compile step ran {ran} times"
