@@ -7,6 +7,7 @@ stops such a release whatever this reading says, is proven end to end in tests/e
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,15 @@ def test_a_stage_building_every_arch_picked_by_targetarch_at_copy_time_is_truste
     # The same stage copied by a fixed path: every arch gets the same binary.
     fixed = dockerfile.replace("/out/${TARGETARCH}/app", "/out/amd64/app")
     assert [finding.line for finding in find_problems(fixed)] == [1]
+
+
+def test_a_fifo_or_non_utf8_dockerfile_is_a_warning_not_a_hang(tmp_path: Path) -> None:
+    (tmp_path / "multiarch.yaml").write_text("image: org/app\nlanguage: dockerfile\n")
+    os.mkfifo(tmp_path / "Dockerfile")
+    result = run_cli("render", cwd=tmp_path)  # run_cli's timeout fails a hang
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "warning: Dockerfile: not checked: not a regular file\n"
+    (tmp_path / "Dockerfile").unlink()
+    (tmp_path / "Dockerfile").write_bytes(b"\xff\xfeFROM x\n")
+    (unread,) = check_dockerfile(tmp_path / "Dockerfile")
+    assert unread.status is CheckOutcome.WARNING and "not UTF-8 (byte 0)" in unread.message

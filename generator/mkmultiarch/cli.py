@@ -275,10 +275,10 @@ def _report_written(decisions: list[Decision], *, recorded: bool) -> None:
 
 def _warn_about_dockerfile(path: Path) -> None:
     """Warn (stderr, no failure) when the team's Dockerfile would not compile per arch."""
-    from mkmultiarch.inspect.crossbuild import find_problems, read_dockerfile
+    from mkmultiarch.inspect.crossbuild import dockerfile_problems
 
     try:
-        findings = find_problems(read_dockerfile(path))
+        findings = dockerfile_problems(path)
     except FileNotFoundError:
         typer.echo(f"warning: {shown_path(path)}: not found; make docker-build needs it", err=True)
         return

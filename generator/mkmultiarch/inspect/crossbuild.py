@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mkmultiarch.inspect.audit.dockerfile import instructions, split_words
+from mkmultiarch.inspect.limits import read_limited
 
 MAX_DOCKERFILE_BYTES = 1 << 20
 _TARGET_ARCH = re.compile(r"\bTARGET(?:ARCH|PLATFORM)\b")
@@ -146,10 +147,7 @@ def find_problems(text: str) -> list[Finding]:
     return findings
 
 
-def read_dockerfile(path: Path) -> str:
-    """A Dockerfile's text, refused (ValueError) beyond MAX_DOCKERFILE_BYTES; OSError as is."""
-    with path.open("rb") as handle:
-        data = handle.read(MAX_DOCKERFILE_BYTES + 1)
-    if len(data) > MAX_DOCKERFILE_BYTES:
-        raise ValueError(f"larger than {MAX_DOCKERFILE_BYTES >> 20} MiB, not read")
-    return data.decode("utf-8", errors="replace")
+def dockerfile_problems(path: Path) -> list[Finding]:
+    """find_problems of the Dockerfile at PATH, read bounded (ValueError past
+    MAX_DOCKERFILE_BYTES or not UTF-8; OSError when it cannot be read)."""
+    return find_problems(read_limited(path, MAX_DOCKERFILE_BYTES))

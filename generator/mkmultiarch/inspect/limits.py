@@ -14,10 +14,13 @@ that names the limit.
 
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 
 from mkmultiarch.errors import CannotCheckError
@@ -129,3 +132,19 @@ def command_deadline(deadline: Deadline) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def read_limited(path: Path, limit: int) -> str:
+    """A regular file's UTF-8 text, refused (ValueError) beyond LIMIT bytes, when not UTF-8
+    or not a regular file (a FIFO would block forever); OSError (missing, unreadable) as is."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise ValueError("not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {size(limit)}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 (byte {error.start})") from None

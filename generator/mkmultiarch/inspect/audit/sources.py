@@ -26,6 +26,7 @@ import yaml
 from mkmultiarch.errors import BadInputError
 from mkmultiarch.inspect.audit import ci, compose, dockerfile, kubernetes, project
 from mkmultiarch.inspect.audit.uses import STDIN, Use, documents
+from mkmultiarch.inspect.limits import read_limited
 from mkmultiarch.names import CONFIG_FILE
 
 MAX_FILE_BYTES = 4 << 20
@@ -169,17 +170,6 @@ def kind_of(path: Path) -> str:
     return _yaml_kind(path)
 
 
-def _read_text(path: Path) -> str:
-    with path.open("rb") as handle:
-        data = handle.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise ValueError(f"larger than {MAX_FILE_BYTES >> 20} MiB")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"not UTF-8 (byte {error.start})") from None
-
-
 def _read_yaml(file: str, text: str, kind: str, found: Found) -> None:
     try:
         docs = documents(text)
@@ -220,7 +210,7 @@ def read_file(
 ) -> None:
     """Add what FILE (at PATH, of KIND) holds to FOUND; BUILD_ARGS apply to Dockerfiles."""
     try:
-        text = _read_text(path)
+        text = read_limited(path, MAX_FILE_BYTES)
     except (OSError, ValueError) as error:
         reason = error.strerror if isinstance(error, OSError) else str(error)
         found.skipped.append(f"{file}: {reason}")

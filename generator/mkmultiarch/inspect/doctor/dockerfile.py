@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mkmultiarch.inspect.checks import Check, CheckOutcome
-from mkmultiarch.inspect.crossbuild import find_problems, read_dockerfile
+from mkmultiarch.inspect.crossbuild import dockerfile_problems
 from mkmultiarch.inspect.text import printable
 
 NAME = "Dockerfile"
@@ -16,7 +16,7 @@ def check_dockerfile(path: Path) -> list[Check]:
     """One warning per stage that compiles for the build host only, else one ok."""
     shown = printable(str(path))
     try:
-        findings = find_problems(read_dockerfile(path))
+        findings = dockerfile_problems(path)
     except (OSError, ValueError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         return [
