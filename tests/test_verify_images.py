@@ -34,8 +34,62 @@ def test_every_image_with_its_own_arches() -> None:
         ("localhost:5000/team/server:2.0", ("amd64", "arm64")),
         ("localhost:5000/team/worker:2.0", ("riscv64",)),
     ]
-    # A tag given: that tag alone.
-    assert _verify_targets("r/x:1", config) == [("r/x:1", ("amd64", "arm64"))]
+    # A tag given: that tag alone, with the arches of the image whose path it names.
+    assert _verify_targets("localhost:5000/team/worker:1", config) == [
+        ("localhost:5000/team/worker:1", ("riscv64",))
+    ]
+    assert _verify_targets("other.example/team/server@sha256:" + "a" * 64, config) == [
+        ("other.example/team/server@sha256:" + "a" * 64, ("amd64", "arm64"))
+    ]
+
+
+def test_a_tag_naming_no_image_of_the_config_is_refused_in_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "multiarch.yaml"
+    config.write_text(
+        "arches: [amd64]\nimages:\n  - {name: server, image: team/server}\n"
+        "  - {name: worker, image: team/worker}\n"
+    )
+    result = runner.invoke(app, ["verify", "--config", str(config), "localhost:5000/team/cli:1"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "mkmultiarch: localhost:5000/team/cli:1: team/cli is none of the config's images "
+        "(team/server team/worker): give one of them, or --arch instead of --config\n"
+    )
+
+
+def test_a_one_image_docker_hub_path_matches_its_library_name() -> None:
+    config = validate(
+        {
+            "arches": ["s390x"],
+            "images": [{"name": "app", "image": "app"}, {"name": "b", "image": "o/b"}],
+        }
+    )
+    assert _verify_targets("app:2", config) == [("app:2", ("s390x",))]
+    assert _verify_targets("docker.io/library/app:2", config) == [
+        ("docker.io/library/app:2", ("s390x",))
+    ]
+
+
+def test_verify_image_reads_that_images_arches(tmp_path: Path) -> None:
+    """verify IMAGE --config checks the list against IMAGE's own entry: org/app's three arches
+    pass, and the same list checked as an image that needs riscv64 too fails."""
+    with FakeRegistry() as registry:
+        good_list(registry)  # org/app:1.0 with amd64, arm64, arm/v7
+        config = tmp_path / "multiarch.yaml"
+        config.write_text(
+            f'registry: "{registry.host}"\narches: [amd64, arm64, arm/v7, riscv64]\n'
+            f"images:\n  - {{name: other, image: org/other}}\n"
+            f"  - {{name: app, image: {REPO}, arches: [amd64, arm64, arm/v7]}}\n"
+        )
+        args = ["verify", "--insecure", "--config", str(config), f"{registry.host}/{REPO}:1.0"]
+        result = runner.invoke(app, args, env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.stdout + result.stderr
+        assert "is a manifest list of 3 platform(s)" in result.stdout
+        config.write_text(config.read_text().replace(", arches: [amd64, arm64, arm/v7]", ""))
+        result = runner.invoke(app, args, env={"COLUMNS": "200"})
+        assert result.exit_code == 1, result.stdout + result.stderr
+        assert "linux/riscv64" in result.stdout
 
 
 def test_verify_reads_each_images_list_in_turn(tmp_path: Path) -> None:
