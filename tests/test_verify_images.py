@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from mkmultiarch.cli import _verify_targets, app
 from mkmultiarch.inspect import doctor
 from mkmultiarch.inspect.audit import project
+from mkmultiarch.inspect.doctor import checklist
 from mkmultiarch.render.config import validate
 from tests.support.fake_registry import FakeRegistry
 from tests.support.images import REPO, good_list
@@ -142,3 +143,44 @@ def test_audit_checks_each_images_runtime_for_its_own_arches() -> None:
         (4, "images[server].runtime_image", "gcr.io/distroless/static", ("amd64", "arm64")),
         (4, "images[cli].runtime_image", "alpine:3.20", ("s390x",)),
     ]
+
+
+def test_doctor_reads_every_images_own_dockerfile_and_names_the_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """language: dockerfile with images: each image's Dockerfile is read (not only the first),
+    each line of doctor's names its image; the engine, QEMU and registry checks are stubbed."""
+    for name in ("check_engine", "check_qemu", "check_registry"):
+        monkeypatch.setattr(checklist, name, lambda *args, **kwargs: [])
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "server.Dockerfile").write_text(
+        "FROM --platform=$BUILDPLATFORM golang AS b\nARG TARGETARCH\n"
+        "RUN GOARCH=$TARGETARCH go build -o /app .\nFROM scratch\nCOPY --from=b /app /app\n"
+    )
+    (tmp_path / "build" / "worker.Dockerfile").write_text(
+        "FROM --platform=$BUILDPLATFORM golang AS b\nRUN go build -o /app .\n"
+        "FROM scratch\nCOPY --from=b /app /app\n"
+    )
+    config = tmp_path / "multiarch.yaml"
+    config.write_text(
+        "language: dockerfile\narches: [amd64, arm64]\nimages:\n"
+        "  - {name: server, image: team/server, dockerfile: build/server.Dockerfile}\n"
+        "  - {name: worker, image: team/worker, dockerfile: build/worker.Dockerfile}\n"
+        "  - {name: cli, image: team/cli, dockerfile: build/cli.Dockerfile}\n"
+    )
+    result = runner.invoke(app, ["doctor", "--config", str(config)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.stdout + result.stderr
+    lines = [line.split(None, 2) for line in result.stdout.splitlines() if "Dockerfile" in line]
+    build = tmp_path / "build"
+    assert [(status, message.split(": ")[0]) for status, _, message in lines] == [
+        ("ok", "images[server]"),
+        ("warning", "images[worker]"),
+        ("warning", "images[cli]"),
+    ]
+    assert (
+        lines[0][2]
+        == f"images[server]: {build}/server.Dockerfile: compiles per target arch (TARGETARCH)"
+    )
+    assert lines[1][2].startswith(f"images[worker]: {build}/worker.Dockerfile:1: stage b")
+    assert lines[2][2].startswith(f"images[cli]: {build}/cli.Dockerfile: cannot read it")
+    assert "set images[cli].dockerfile in multiarch.yaml" in result.stdout

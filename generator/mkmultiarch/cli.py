@@ -679,16 +679,21 @@ def doctor_command(
             builder=config.builder,
             docker=docker,
             deadline=deadline,
-            dockerfile=(
-                config_path.parent / config.dockerfile
-                if config.language == "dockerfile" and config_path.exists()
-                else None
-            ),
+            dockerfiles=_doctor_dockerfiles(config, config_path),
         )
     typer.echo(report.render_checks(checks))
     failures = [check for check in checks if check.status is CheckOutcome.FAIL]
     if failures:
         raise ProblemsFoundError(f"{len(failures)} check(s) failed: {failures[0].name}")
+
+
+def _doctor_dockerfiles(config: Config, config_path: Path) -> list[tuple[str | None, Path]]:
+    """The team's own Dockerfiles doctor reads (language: dockerfile): every image's, named."""
+    if config.language != "dockerfile" or not config_path.exists():
+        return []
+    if not config.images:
+        return [(None, config_path.parent / config.dockerfile)]
+    return [(entry.name, config_path.parent / entry.dockerfile) for entry in config.images]
 
 
 @_command("audit")
