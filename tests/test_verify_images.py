@@ -141,8 +141,15 @@ def test_audit_checks_each_images_runtime_for_its_own_arches() -> None:
     assert config.arches == ("amd64", "arm64", "riscv64", "s390x")
     assert [(u.line, u.where, u.written, u.needs) for u in config.uses[1:]] == [
         (4, "images[server].runtime_image", "gcr.io/distroless/static", ("amd64", "arm64")),
-        (4, "images[cli].runtime_image", "alpine:3.20", ("s390x",)),
+        (6, "images[cli].runtime_image", "alpine:3.20", ("s390x",)),
     ]
+    # Each use's line is its entry's (its own runtime_image, else the entry): the text
+    # report's file:line tells the images apart.
+    block = text.replace(
+        "  - {name: cli, image: team/cli, arches: [s390x], runtime_image: alpine:3.20}\n",
+        "  - name: cli\n    image: team/cli\n    arches: [s390x]\n    runtime_image: alpine:3.20\n",
+    )
+    assert [use.line for use in project.find("multiarch.yaml", block).uses[1:]] == [4, 9]
 
 
 def test_doctor_reads_every_images_own_dockerfile_and_names_the_image(
