@@ -1015,7 +1015,12 @@ def run_gitlab_script(
         **(extra or {}),
     }
     result = subprocess.run(
-        ["sh", "-e", "-c", script], env=env, capture_output=True, text=True, check=False
+        ["sh", "-e", "-c", script],
+        cwd=tmp_path,  # the publish script writes release.env: never into the checkout
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return result.returncode, log.read_text().splitlines()
 

@@ -100,8 +100,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
         ],
     },
     # Several images with CI (issue #18 point 4), each config with both CI systems (every CI
-    # test reads both files): an image with no arm64 (nothing on the arm64 runner), one with
-    # arm64 only (nothing on the amd64 runner); buildx hands digests on, cosign signs.
+    # test reads both files): an image with no arm64 (nothing on the arm64 runner), images
+    # with arches of their own; buildx hands digests on, cosign signs.
     "multi-ci": {
         "registry": "ghcr.io",
         "builder": "buildx",
@@ -113,7 +113,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "images": [
             {"name": "server", "image": "team/server"},
             {"name": "worker", "image": "team/worker", "arches": ["amd64", "s390x"]},
-            {"name": "edge", "image": "team/edge", "arches": ["arm64"]},
+            {"name": "edge", "image": "team/edge", "arches": ["arm64", "riscv64"]},
         ],
     },
     # Their own Dockerfiles, one needing QEMU on the amd64 runner; a name with a - (its
