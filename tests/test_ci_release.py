@@ -19,6 +19,22 @@ CI_CONFIGS = sorted(name for name, data in CONFIGS.items() if data.get("ci"))
 RECORD = 'echo "digest=$(cat ".digests/$VERSION/index")" >>"$GITHUB_OUTPUT"'
 
 
+def names_of(data: dict[str, Any]) -> list[str]:
+    """The image names of a config with several images; [] for one image."""
+    return [image["name"] for image in data.get("images", [])]
+
+
+def github_outputs(data: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """The pushing job's outputs and its recording step's script: one digest, or one per image
+    (digest-NAME, from DIGESTS_DIR/NAME/VERSION/index)."""
+    names = names_of(data)
+    if not names:
+        return {"digest": "${{ steps.digest.outputs.digest }}"}, RECORD
+    outputs = {f"digest-{n}": f"${{{{ steps.digest.outputs.digest-{n} }}}}" for n in names}
+    lines = [f'  echo "digest-{n}=$(cat ".digests/{n}/$VERSION/index")"' for n in names]
+    return outputs, "\n".join(["{", *lines, '} >>"$GITHUB_OUTPUT"', ""])
+
+
 @pytest.fixture(params=CI_CONFIGS)
 def rendered(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[dict[str, Any], Path]:
     data: dict[str, Any] = CONFIGS[request.param]
@@ -40,15 +56,16 @@ def pushing_job(workflow: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def test_github_pushing_job_outputs_the_index_digest(
     rendered: tuple[dict[str, Any], Path],
 ) -> None:
-    _, project = rendered
+    data, project = rendered
     workflow = load(project / GITHUB)
     name, job = pushing_job(workflow)
-    assert job["outputs"] == {"digest": "${{ steps.digest.outputs.digest }}"}
+    outputs, script = github_outputs(data)
+    assert job["outputs"] == outputs
     runs = [step.get("run", "") for step in job["steps"]]
     push = "make docker-manifest" if name == "merge" else "make docker-push"
     (record,) = (step for step in job["steps"] if step.get("id") == "digest")
-    assert record["run"] == RECORD
-    assert runs.index(push) < runs.index(RECORD) < runs.index("make docker-verify")
+    assert record["run"] == script
+    assert runs.index(push) < runs.index(script) < runs.index("make docker-verify")
     for other, other_job in workflow["jobs"].items():
         assert other == name or "outputs" not in other_job
 
@@ -90,7 +107,9 @@ def test_gitlab_pushing_job_hands_on_the_digest_and_installs_cosign_when_signing
     job = pipeline["merge"] if "merge" in pipeline else pipeline["publish"]
     assert job["artifacts"]["reports"] == {"dotenv": "release.env"}
     assert ".digests/" in job["artifacts"]["paths"]
-    assert any("RELEASE_DIGEST=" in line for line in job["script"])
+    names = [n.upper().replace("-", "_") for n in names_of(data)]
+    for variable in [f"RELEASE_DIGEST_{n}=" for n in names] or ["RELEASE_DIGEST="]:
+        assert any(variable in line for line in job["script"]), variable
     before = pipeline[".engine"]["before_script"]
     installs = [line for line in before if "cosign" in line]
     assert bool(installs) is (data.get("sign") == "cosign"), before

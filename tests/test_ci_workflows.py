@@ -4,9 +4,9 @@ Each workflow is checked by real tools: check-jsonschema with its built-in GitHu
 GitLab CI schemas, and actionlint (which runs shellcheck on every `run:` script). Structural
 checks then pin what the tools cannot know: which arches each build job builds on which
 runner (every arch exactly once, arm64 on the arm64 runner, the rest in one job on the amd64
-runner), QEMU only where a job runs code its runner cannot (never for Go), the merge after
-every build, the digest hand-off for buildx, and that every `make` target a workflow calls
-exists in the Makefile rendered beside it.
+runner; with several images, every image's every arch), QEMU only where a job runs code its
+runner cannot (never for Go), the merge after every build, the digest hand-off for buildx,
+and that every `make` target a workflow calls exists in the Makefile rendered beside it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from mkmultiarch import __version__
-from mkmultiarch.arches import Arch
+from mkmultiarch.arches import SUPPORTED_ARCHES, Arch
 from mkmultiarch.render.settings import SETTING
 from tests.support.git import git
 from tests.support.makeplan import plan
@@ -114,6 +114,38 @@ def native(data: dict[str, Any]) -> bool:
     return bool(data.get("ci_strategy", "native") == "native")
 
 
+def images_of(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """(name, arches) of every image; a one-image config's one image is named ""."""
+    if "images" not in data:
+        return [("", arches_of(data))]
+    return [(i["name"], list(i.get("arches", arches_of(data)))) for i in data["images"]]
+
+
+# Several images: a build job's make goals and its ARCHES, as the steps pass them.
+MULTI_BUILD_RUN = 'make ${{ matrix.build }} ARCHES="$ARCHES"'
+MULTI_PUSH_RUN = 'make ${{ matrix.push }} ARCHES="$ARCHES"'
+
+
+def builds_only(run: str) -> bool:
+    """A step or script line that builds without pushing (one image's or several's)."""
+    return "make docker-build" in run or "matrix.build" in run
+
+
+def goal_shares(goals: str, verb: str, data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The (image, arch) pairs of make goals docker-VERB-NAME-ARCH, each read unambiguously."""
+    arches = {arch.replace("/", "-"): arch for arch in SUPPORTED_ARCHES}
+    shares = []
+    for goal in goals.split():
+        rest = goal.removeprefix(f"docker-{verb}-")
+        (share,) = [
+            (name, arches[rest[len(name) + 1 :]])
+            for name, _ in images_of(data)
+            if rest.startswith(f"{name}-") and rest[len(name) + 1 :] in arches
+        ]
+        shares.append(share)
+    return tuple(shares)
+
+
 def test_github_workflow_passes_the_schema(rendered: tuple[dict[str, Any], Path]) -> None:
     _, project = rendered
     result = run_tool(
@@ -153,8 +185,24 @@ class BuildJob:
 
     name: str
     runner: str  # the label or tag
-    arches: tuple[str, ...]
+    arches: tuple[str, ...]  # its ARCHES
     qemu: bool  # sets QEMU up before building
+    # (image, arch) it builds and pushes: ("", arch) per arch of ARCHES for one image; with
+    # several images, read from its make goals (docker-push-NAME-ARCH).
+    shares: tuple[tuple[str, str], ...]
+
+
+def job_shares(
+    data: dict[str, Any], arches: tuple[str, ...], build: str | None, push: str | None
+) -> tuple[tuple[str, str], ...]:
+    """A job's (image, arch) pairs; its build-only and push goals must name the same ones."""
+    if "images" not in data:
+        assert build is None and push is None
+        return tuple(("", arch) for arch in arches)
+    assert build is not None and push is not None
+    shares = goal_shares(build, "build", data)
+    assert goal_shares(push, "push", data) == shares, (build, push)
+    return shares
 
 
 def runner_labels(data: dict[str, Any], system: str) -> dict[str, str]:
@@ -170,7 +218,7 @@ def runner_labels(data: dict[str, Any], system: str) -> dict[str, str]:
     }
 
 
-def github_builds(workflow: dict[str, Any]) -> list[BuildJob]:
+def github_builds(workflow: dict[str, Any], data: dict[str, Any]) -> list[BuildJob]:
     build = workflow["jobs"]["build"]
     include = build["strategy"]["matrix"]["include"]
     qemu_steps = [s for s in build["steps"] if "setup-qemu-action" in s.get("uses", "")]
@@ -190,12 +238,15 @@ def github_builds(workflow: dict[str, Any]) -> list[BuildJob]:
             runner=entry["runner"],
             arches=tuple(entry["arches"].split()),
             qemu=bool(qemu_steps) and entry["qemu"],
+            shares=job_shares(
+                data, tuple(entry["arches"].split()), entry.get("build"), entry.get("push")
+            ),
         )
         for entry in include
     ]
 
 
-def gitlab_builds(pipeline: dict[str, Any]) -> list[BuildJob]:
+def gitlab_builds(pipeline: dict[str, Any], data: dict[str, Any]) -> list[BuildJob]:
     script = pipeline[".build"]["script"]
     binfmt = [line for line in script if "binfmt" in line]
     assert len(binfmt) <= 1
@@ -207,33 +258,41 @@ def gitlab_builds(pipeline: dict[str, Any]) -> list[BuildJob]:
             continue
         assert job["extends"] == ".build" and "script" not in job, name
         (runner,) = job["tags"]
-        qemu = job["variables"].get("QEMU")
+        variables = job["variables"]
+        qemu = variables.get("QEMU")
         # The QEMU variable exists exactly where the script reads it.
-        assert (qemu is not None) is bool(binfmt), (name, job["variables"])
+        assert (qemu is not None) is bool(binfmt), (name, variables)
+        # BUILD and PUSH (several images' make goals) exist exactly where it reads them.
+        assert ("BUILD" in variables) is ("images" in data) is ("PUSH" in variables), variables
+        arches = tuple(variables["ARCHES"].split())
         jobs.append(
             BuildJob(
                 name=name,
                 runner=runner,
-                arches=tuple(job["variables"]["ARCHES"].split()),
+                arches=arches,
                 qemu=qemu == "1",
+                shares=job_shares(data, arches, variables.get("BUILD"), variables.get("PUSH")),
             )
         )
     return jobs
 
 
 def check_build_jobs(data: dict[str, Any], jobs: list[BuildJob], labels: dict[str, str]) -> None:
-    """arm64 on its own runner, every other arch in one job on the amd64 runner, each once."""
-    arches = arches_of(data)
-    built = [arch for job in jobs for arch in job.arches]
-    assert sorted(built) == sorted(arches), jobs  # every arch exactly once
+    """arm64 on its own runner, every other arch in one job on the amd64 runner, each once;
+    with several images, every image's every arch, in one job per runner for all images."""
+    shares = [(name, arch) for name, arches in images_of(data) for arch in arches]
+    built = [share for job in jobs for share in job.shares]
+    assert sorted(built) == sorted(shares), jobs  # every (image's) arch exactly once
     kinds = {label: kind for kind, label in labels.items()}
     assert [job.runner for job in jobs] == [
         labels[kind] for kind in ("amd64", "arm64") if any(kinds[j.runner] == kind for j in jobs)
     ], jobs  # one job per runner, the amd64 runner's first
     for job in jobs:
         kind = kinds[job.runner]
-        expected = [a for a in arches if (a == "arm64") == (kind == "arm64")]
-        assert list(job.arches) == expected, job  # in config order
+        expected = [s for s in shares if (s[1] == "arm64") == (kind == "arm64")]
+        assert list(job.shares) == expected, job  # in config order, image by image
+        # ARCHES: the arches of its share, each once (the one Go compile step builds them).
+        assert list(job.arches) == list(dict.fromkeys(arch for _, arch in expected)), job
         emulated = set(job.arches) - RUNS_NATIVELY[kind]
         needs_qemu = data.get("language", "go") != "go" and bool(emulated)
         assert job.qemu is needs_qemu, job
@@ -254,8 +313,13 @@ def test_native_github_builds_arm64_on_its_runner_and_the_rest_in_one_job(
         return
     assert list(jobs) == ["build", "merge"]
     labels = runner_labels(data, "github")
-    builds = github_builds(workflow)
+    builds = github_builds(workflow, data)
     check_build_jobs(data, builds, labels)
+    runs = [step.get("run", "") for step in jobs["build"]["steps"]]
+    if "images" in data:  # one make run per job, every image's goals; never IMAGES=
+        assert MULTI_BUILD_RUN in runs and MULTI_PUSH_RUN in runs, runs
+    else:
+        assert 'make docker-push-arch ARCHES="$ARCHES"' in runs, runs
     names = {labels["amd64"]: "amd64-runner", labels["arm64"]: "arm64"}
     assert [job.name for job in builds] == [names[job.runner] for job in builds]
     if data.get("language", "go") == "go":
@@ -296,11 +360,12 @@ def test_native_gitlab_builds_arm64_on_its_runner_and_the_rest_in_one_job(
         assert "make docker-push" in pipeline["publish"]["script"][-1]
         return
     labels = runner_labels(data, "gitlab")
-    builds = gitlab_builds(pipeline)
+    builds = gitlab_builds(pipeline, data)
     check_build_jobs(data, builds, labels)
     names = {labels["amd64"]: "build:amd64-runner", labels["arm64"]: "build:arm64"}
     assert [job.name for job in builds] == [names[job.runner] for job in builds]
-    assert 'make docker-push-arch ARCHES="$ARCHES"' in pipeline[".build"]["script"][-1]
+    push = "make $PUSH" if "images" in data else "make docker-push-arch"
+    assert f'{push} ARCHES="$ARCHES"' in pipeline[".build"]["script"][-1]
     if data.get("language", "go") == "go":
         scripts = [line for job in pipeline.values() if "script" in job for line in job["script"]]
         assert not any("binfmt" in line for line in scripts), scripts
@@ -320,35 +385,75 @@ def test_native_gitlab_builds_arm64_on_its_runner_and_the_rest_in_one_job(
     )
     assert pipeline["merge"]["script"][-3 - len(install) :] == [
         "make docker-manifest",
-        # The index digest, handed on as the dotenv variable RELEASE_DIGEST.
-        'echo "RELEASE_DIGEST=$(cat ".digests/$VERSION/index")" >release.env',
+        # The index digest, handed on as the dotenv variable RELEASE_DIGEST (one per image).
+        gitlab_record(data),
         *install,
         "make docker-verify",
     ]
     assert pipeline["merge"]["artifacts"]["reports"] == {"dotenv": "release.env"}
 
 
+def gitlab_record(data: dict[str, Any]) -> str:
+    """The script entry that writes release.env: RELEASE_DIGEST, or RELEASE_DIGEST_<NAME>."""
+    if "images" not in data:
+        return 'echo "RELEASE_DIGEST=$(cat ".digests/$VERSION/index")" >release.env'
+    lines = [
+        f'  echo "RELEASE_DIGEST_{name.upper().replace("-", "_")}'
+        f'=$(cat ".digests/{name}/$VERSION/index")"'
+        for name, _ in images_of(data)
+    ]
+    return "\n".join(["{", *lines, "} >release.env", ""])
+
+
+def arch_tagged(data: dict[str, Any], command: str) -> tuple[str, str]:
+    """(image name, arch) of the one per-arch tag IMAGE:<arch>-1.0.0 a command names."""
+    paths = (
+        {data["image"]: ""}
+        if "images" not in data
+        else {i["image"]: i["name"] for i in data["images"]}
+    )
+    (found,) = {
+        (name, arch)
+        for path, name in paths.items()
+        for arch in SUPPORTED_ARCHES
+        if f"/{path}:{arch.replace('/', '-')}-1.0.0" in command
+    }
+    return found
+
+
 def test_each_build_job_plans_one_build_per_arch_of_its_share(
     rendered: tuple[dict[str, Any], Path],
 ) -> None:
-    """The Makefile takes each job's ARCHES as they are written into the workflow.
+    """The Makefile takes each job's ARCHES (and with several images its make goals) as they
+    are written into the workflow.
 
     buildx builds each arch twice: into the local store for docker-check, then
     again (from the cache) to push it; no arch outside the job's share is built.
+    With Go, every build of a job passes the same ARCHES to the one compile step.
     """
     data, project = rendered
     if not native(data):
         return
-    for job in github_builds(load(project / GITHUB)):
-        commands = plan(
-            project, "VERSION=1.0.0", "docker-push-arch", f"ARCHES={' '.join(job.arches)}"
-        )
+    include = load(project / GITHUB)["jobs"]["build"]["strategy"]["matrix"]["include"]
+    for job, entry in zip(github_builds(load(project / GITHUB), data), include, strict=True):
+        goals = entry["push"].split() if "images" in data else ["docker-push-arch"]
+        commands = plan(project, "VERSION=1.0.0", *goals, f"ARCHES={' '.join(job.arches)}")
         builds = [c for c in commands if re.match(r"(docker|podman) (buildx )?build ", c)]
-        platforms = [p for c in builds for p in re.findall(r"--platform (\S+)", c)]
-        per_arch = 2 if data.get("builder") == "buildx" else 1
-        expected = [Arch.parse(arch).platform for arch in job.arches]
-        assert list(dict.fromkeys(platforms)) == expected, job
-        assert len(platforms) == per_arch * len(expected), job
+        built = []
+        for command in builds:
+            name, arch = arch_tagged(data, command)
+            assert re.findall(r"--platform (\S+)", command) == [Arch.parse(arch).platform]
+            built.append((name, arch))
+            if data.get("language", "go") == "go":
+                assert f"--build-arg 'ARCHES={' '.join(sorted(job.arches))}'" in command
+        assert list(dict.fromkeys(built)) == list(job.shares), job
+        pushes = [c for c in commands if re.match(r"(docker|podman) push ", c) or "push=true" in c]
+        assert [arch_tagged(data, c) for c in pushes] == list(job.shares), job  # each once
+        if "images" not in data:
+            per_arch = 2 if data.get("builder") == "buildx" else 1
+            assert len(built) == per_arch * len(job.shares), job
+        # Several images: each per-image-per-arch goal runs the image's own Makefile run
+        # for build, check and push in turn; BuildKit's cache serves the repeated builds.
 
 
 def test_buildx_hands_digests_to_the_merge_and_docker_does_not(
@@ -395,14 +500,14 @@ def test_only_a_publishing_run_logs_in_or_pushes(rendered: tuple[dict[str, Any],
     `if`), and the build-only step exactly where it does not."""
     _, project = rendered
     workflow = load(project / GITHUB)
-    pushing = ("registry-login", "docker-push", "docker-manifest", "docker-verify")
+    pushing = ("registry-login", "docker-push", "matrix.push", "docker-manifest", "docker-verify")
     for job in workflow["jobs"].values():
         guarded = job.get("if") == PUBLISH  # the whole job is skipped otherwise
         for step in job["steps"]:
             run = step.get("run", "")
             if any(t in run for t in pushing) or "upload-artifact" in step.get("uses", ""):
                 assert guarded or step.get("if") == PUBLISH, step
-            if "make docker-build" in run:
+            if builds_only(run):
                 assert step.get("if") == BUILD_ONLY, step
 
 
@@ -829,14 +934,15 @@ def test_github_audits_before_the_build_on_pull_requests_only(
     rendered: tuple[dict[str, Any], Path],
 ) -> None:
     """Each job that builds installs mkmultiarch and runs make docker-audit for its own arches,
-    before building, on pull requests only; a failing step fails the job (no continue-on-error)."""
+    before building, on pull requests only; a failing step fails the job (no continue-on-error).
+    With several images, for every image's own arches: ARCHES from outside would apply to all."""
     data, project = rendered
     workflow = load(project / GITHUB)
     audited = 0
     for name, job in workflow["jobs"].items():
         steps = job["steps"]
         runs = [step.get("run", "") for step in steps]
-        if not any("make docker-build" in run for run in runs):
+        if not any(builds_only(run) for run in runs):
             assert not any("docker-audit" in run for run in runs), name
             # The merge job installs mkmultiarch once: before the push with sign: cosign
             # (the SBOM attestations), else just before make docker-verify.
@@ -846,13 +952,16 @@ def test_github_audits_before_the_build_on_pull_requests_only(
             continue
         audited += 1
         install, audit = step_index(steps, "pipx install"), step_index(steps, "make docker-audit")
-        build = step_index(steps, "make docker-build")
+        build = next(i for i, run in enumerate(runs) if builds_only(run))
         assert install < audit < build
         assert steps[install]["run"] == INSTALL
         assert steps[install]["env"] == {"MKMULTIARCH_REQUIREMENT": requirement_of(data)}
         for step in (steps[install], steps[audit]):
             assert step["if"] == PULL_REQUEST
             assert "continue-on-error" not in step
+        if "images" in data:
+            assert "env" not in steps[audit] and steps[audit]["run"] == "make docker-audit"
+            continue
         assert steps[audit].get("env") == steps[build].get("env")  # the same ARCHES
         expected = 'make docker-audit ARCHES="$ARCHES"' if "env" in steps[build] else ""
         assert steps[audit]["run"] == (expected or "make docker-audit")
@@ -878,7 +987,11 @@ def gitlab_build_script(pipeline: dict[str, Any]) -> tuple[str, str]:
 
 
 def run_gitlab_script(
-    script: str, tmp_path: Path, source: str, fail_audit: bool = False
+    script: str,
+    tmp_path: Path,
+    source: str,
+    fail_audit: bool = False,
+    extra: dict[str, str] | None = None,
 ) -> tuple[int, list[str]]:
     """Run SCRIPT as GitLab's sh does (set -e), with make, apk, dnf and pipx recording argv."""
     stubs = tmp_path / "stubs"
@@ -899,9 +1012,15 @@ def run_gitlab_script(
         "CI_PIPELINE_SOURCE": source,
         "ARCHES": "amd64",
         "MKMULTIARCH_REQUIREMENT": "mkmultiarch==9.9.9",
+        **(extra or {}),
     }
     result = subprocess.run(
-        ["sh", "-e", "-c", script], env=env, capture_output=True, text=True, check=False
+        ["sh", "-e", "-c", script],
+        cwd=tmp_path,  # the publish script writes release.env: never into the checkout
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return result.returncode, log.read_text().splitlines()
 
@@ -916,18 +1035,26 @@ def test_gitlab_audits_before_the_build_on_merge_requests_only(
     podman = data.get("engine") == "podman"
     installer = "dnf install -y --quiet pipx" if podman else "apk add --no-cache pipx"
     share = ' ARCHES="$ARCHES"' if native(data) else ""
-    code, calls = run_gitlab_script(script, tmp_path, "merge_request_event")
+    # Several images, native: the job's goals (every image's arches on its runner).
+    goals = {"BUILD": "docker-build-a-amd64 docker-build-b-amd64", "PUSH": "docker-push-a-amd64"}
+    several = native(data) and "images" in data
+    extra = goals if several else {}
+    code, calls = run_gitlab_script(script, tmp_path, "merge_request_event", extra=extra)
     assert code == 0
     assert calls == [
         installer,
         "pipx install mkmultiarch==9.9.9",
-        f"make docker-audit{' ARCHES=amd64' if share else ''}",
-        f"make docker-build{' ARCHES=amd64' if share else ''}",
+        f"make docker-audit{' ARCHES=amd64' if share and not several else ''}",
+        f"make {goals['BUILD'] if several else 'docker-build'}{' ARCHES=amd64' if share else ''}",
     ]
-    code, calls = run_gitlab_script(script, tmp_path, "merge_request_event", fail_audit=True)
+    code, calls = run_gitlab_script(
+        script, tmp_path, "merge_request_event", fail_audit=True, extra=extra
+    )
     assert code != 0
     assert not any(call.startswith("make docker-build") for call in calls)
-    _, calls = run_gitlab_script(script, tmp_path, "push")
+    _, calls = run_gitlab_script(script, tmp_path, "push", extra=extra)
+    if several:
+        assert calls == ["make registry-login", f"make {goals['PUSH']} ARCHES=amd64"]
     assert not any("docker-audit" in call for call in calls)
     if "make docker-verify" in calls and data.get("sign") == "cosign":
         # Installed once, before the push (the SBOM attestations), not again for verify.

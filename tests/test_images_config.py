@@ -96,7 +96,6 @@ def test_a_bad_entry_is_refused_naming_the_image(changes: dict[str, Any], messag
         ({**MULTI, "images": "server"}, "images: expected a non-empty list"),
         ({**MULTI, "images": ["server"]}, "images[0]: expected a mapping"),
         ({**MULTI, "images": [{"name": "s", "image": "o/s"}] * 33}, "images: at most 32"),
-        ({**MULTI, "ci": ["github"]}, "ci: CI workflows for several images are not generated"),
         ({**MULTI, "arches": ["amd64", "x"]}, "arches: 'x' is not supported"),
     ],
 )
@@ -104,8 +103,15 @@ def test_a_bad_images_list_is_refused(data: dict[str, Any], message: str) -> Non
     with pytest.raises(ConfigError) as refusal:
         validate(data)
     assert str(refusal.value).startswith(message), str(refusal.value)
-    if not message.startswith("ci:"):  # the schema does not know CI's state of support
-        assert _schema_errors(data), data
+    assert _schema_errors(data), data
+
+
+def test_images_take_ci_like_one_image() -> None:
+    """The workflows build every image (issue #18 point 4): ci is no longer refused."""
+    data = {**MULTI, "ci": ["github", "gitlab"], "ci_strategy": "emulated"}
+    config = validate(data)
+    assert config.ci == ("github", "gitlab") and len(config.images) == 3
+    assert not _schema_errors(data)
 
 
 def test_language_dockerfile_images_take_a_dockerfile_and_no_go_settings() -> None:

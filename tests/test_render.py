@@ -40,6 +40,10 @@ SNAPSHOTTED: dict[str, tuple[str, ...]] = {
     "signed-emulated": ("Makefile", ".github/", ".gitlab-ci.yml"),
     # several images (issue #18): mk/images.mk, the per-image stages of the Dockerfile
     "multi": ("Dockerfile", "Makefile", "mk/images.mk", "mk/common.mk"),
+    # several images with CI: per-runner make goals, one digest per image (both strategies)
+    "multi-ci": (".github/", ".gitlab-ci.yml"),
+    "multi-ci-dockerfile": (".github/", ".gitlab-ci.yml"),
+    "multi-ci-emulated": (".github/", ".gitlab-ci.yml"),
 }
 
 

@@ -99,6 +99,51 @@ CONFIGS: dict[str, dict[str, Any]] = {
             },
         ],
     },
+    # Several images with CI (issue #18 point 4), each config with both CI systems (every CI
+    # test reads both files): an image with no arm64 (nothing on the arm64 runner), images
+    # with arches of their own; buildx hands digests on, cosign signs.
+    "multi-ci": {
+        "registry": "ghcr.io",
+        "builder": "buildx",
+        "arches": ["amd64", "arm64", "arm/v7"],
+        "sign": "cosign",
+        "ci": ["github", "gitlab"],
+        "github_runner_arm64": "my-arm64-runner",
+        "gitlab_tag_amd64": "docker-amd64",
+        "images": [
+            {"name": "server", "image": "team/server"},
+            {"name": "worker", "image": "team/worker", "arches": ["amd64", "s390x"]},
+            {"name": "edge", "image": "team/edge", "arches": ["arm64", "riscv64"]},
+        ],
+    },
+    # Their own Dockerfiles, one needing QEMU on the amd64 runner; a name with a - (its
+    # digest variable is RELEASE_DIGEST_API_SERVER); the docker builder pushes tags.
+    "multi-ci-dockerfile": {
+        "language": "dockerfile",
+        "arches": ["amd64", "arm64"],
+        "ci": ["github", "gitlab"],
+        "images": [
+            {"name": "api-server", "image": "acme/api-server", "dockerfile": "api/Dockerfile"},
+            {
+                "name": "jobs",
+                "image": "acme/jobs",
+                "dockerfile": "jobs/Dockerfile",
+                "arches": ["amd64", "ppc64le", "arm64"],
+            },
+        ],
+    },
+    # One runner builds every image (ci_strategy: emulated): make docker-push for all.
+    "multi-ci-emulated": {
+        "registry": "quay.io",
+        "engine": "podman",
+        "arches": ["amd64", "arm64", "riscv64"],
+        "ci": ["github", "gitlab"],
+        "ci_strategy": "emulated",
+        "images": [
+            {"name": "server", "image": "team/server"},
+            {"name": "cli", "image": "team/cli", "arches": ["amd64", "arm64"]},
+        ],
+    },
 }
 
 

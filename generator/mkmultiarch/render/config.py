@@ -138,11 +138,6 @@ def _images(data: dict[str, Any]) -> tuple[ImageConfig, ...]:
             raise ConfigError(
                 f"{key}: with images, each image sets its own: move it to images[NAME].{key}"
             )
-    if data.get("ci"):
-        raise ConfigError(
-            "ci: CI workflows for several images are not generated yet (issue #18); "
-            "remove ci, or use one image per config"
-        )
     language = _choice(data, "language")
     registry = _text(data, "registry", _DEFAULTS["registry"])
     defaults = {
