@@ -118,3 +118,14 @@ def test_merge_publishes_every_images_list_from_its_per_arch_images(split: Split
         line = f"pushed {project.registry}/{repo(project, name)}:{project.version}@{digest}"
         assert line in result.output, result.tail()
     run_every_image(project, project.version)
+
+
+def test_docker_verify_checks_every_images_list(split: Split) -> None:
+    """make docker-verify: each image's run verifies its own list (mkmultiarch verify)."""
+    result = make(split.merge, "docker-verify", jobs=JOBS)
+    assert result.returncode == 0, result.tail(60)
+    project = split.merge
+    for name in NAMES:
+        for tag in (project.version, "latest"):
+            ref = f"{project.registry}/{repo(project, name)}:{tag}"
+            assert f"OK: {ref} is a manifest list of 2 platform(s)" in result.output, ref
