@@ -190,3 +190,13 @@ def test_split_merge_publishes_and_signs_every_images_list(split: Split) -> None
     check_recorded(project, project.version)
     check_signed(project, result.output, split.key)
     run_every_image(project, project.version)
+
+
+def test_docker_sign_signs_every_images_recorded_index_again(split: Split) -> None:
+    """The top-level docker-sign: each image's run signs the index its digest file names
+    (a re-sign after a key rotation, say): another key's signature, verified per image."""
+    project = split.merge
+    other = key_pair(project.path.parent / "other-keys")
+    signed = make(project, "docker-sign", env=signing_env(other), COSIGN_TLOG="0")
+    assert signed.returncode == 0, signed.tail(60)
+    check_signed(project, signed.output, other)
