@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from mkmultiarch import __version__
 from mkmultiarch.cli import app
-from tests.support.paths import EXAMPLE_PROJECT
+from mkmultiarch.render.config import load
+from tests.support.paths import EXAMPLE_MULTI, EXAMPLE_PROJECT
 
 runner = CliRunner()
 
@@ -147,7 +148,21 @@ def test_init_writes_a_starter_that_renders(tmp_path: Path) -> None:
     assert code == 2 and "--image: image:" in err
 
 
-def test_example_project_is_up_to_date() -> None:
-    """CI also runs `mkmultiarch render --check` on it; this keeps pytest honest too."""
-    code, out, err = run("render", "--config", str(EXAMPLE_PROJECT / "multiarch.yaml"), "--check")
+@pytest.mark.parametrize("example", [EXAMPLE_PROJECT, EXAMPLE_MULTI], ids=lambda p: p.name)
+def test_example_is_up_to_date(example: Path) -> None:
+    """CI also runs `mkmultiarch render --check` on each; this keeps pytest honest too."""
+    code, out, err = run("render", "--config", str(example / "multiarch.yaml"), "--check")
     assert code == 0, out + err
+
+
+def test_example_multi_has_three_images_each_with_its_main_package() -> None:
+    """example-multi shows the several-images shape: images:, a main package per image, and
+    the rendered mk/images.mk; render's record is committed with the files."""
+    config = load(EXAMPLE_MULTI / "multiarch.yaml")
+    assert [entry.name for entry in config.images] == ["server", "worker", "cli"]
+    for entry in config.images:
+        assert (EXAMPLE_MULTI / entry.go_main / "main.go").is_file(), entry.go_main
+    assert config.images[1].arches != config.arches  # one image's own arches
+    for rendered in ("Makefile", "Dockerfile", "mk/images.mk"):
+        copy = EXAMPLE_MULTI / ".mkmultiarch" / "rendered" / rendered
+        assert copy.read_text() == (EXAMPLE_MULTI / rendered).read_text()

@@ -22,7 +22,16 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 
 def test_show_completion_bash_prints_a_bash_completion_script() -> None:
-    result = _run("--show-completion", "bash", env={"SHELL": "/bin/bash"})
+    # --show-completion is a flag: typer finds the shell by walking up the process tree, so
+    # run it from bash as a user's terminal does (a test runner started without a shell
+    # above it, e.g. a detached job, would otherwise get "Shell  not supported").
+    result = subprocess.run(
+        ["bash", "-c", f"{MKMULTIARCH} --show-completion; exit $?"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     assert "_mkmultiarch_completion()" in result.stdout
     assert "complete -o default -F _mkmultiarch_completion mkmultiarch" in result.stdout

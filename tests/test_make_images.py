@@ -133,10 +133,29 @@ def test_bad_selections_are_refused_before_anything_runs(
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-def test_help_runs_at_the_top_level(project: Path) -> None:
-    result = make(project, "help")
+def test_help_at_the_top_level_reads_for_several_images(project: Path) -> None:
+    """The top level's help: mk/images.mk's aggregates (not the one-image run's texts),
+    IMAGES among the settings but not IMG (refused there), and each image's path and arches."""
+    result = make(project, "REGISTRY=r.example:5000", "help")
     assert result.returncode == 0, result.stderr
-    assert "docker-build" in result.stdout
+    targets = result.stdout.split("Targets:\n")[1].split("\n\n")[0]
+    assert "  docker-build         Build every image of IMAGES, one per arch\n" in targets
+    assert "  docker-push          Check every image, then push each one's list(s)\n" in targets
+    assert "Build one image per arch" not in result.stdout  # the one-image run's text
+    settings = result.stdout.split("Settings (make VAR=value):\n")[1].split("\n\n")[0]
+    names = [line.split()[0] for line in settings.splitlines()]
+    assert names[0] == "IMAGES" and "IMG" not in names
+    assert "some of: server worker cli" in settings
+    images = result.stdout.split("\nImages (")[1].splitlines()[2:]
+    assert images == [
+        "  server       r.example:5000/team/server, for amd64 arm64 arm/v7 riscv64",
+        "  worker       r.example:5000/team/worker, for amd64 arm64",
+        "  cli          r.example:5000/team/cli, for amd64 arm64 arm/v7 riscv64",
+    ]
+    # A per-image run (IMAGE_NAME) is the same Makefile: its help is the same text.
+    assert make(project, "IMAGE_NAME=worker", "REGISTRY=r.example:5000", "help").stdout == (
+        result.stdout
+    )
 
 
 def test_docker_manifest_checks_every_images_pushed_images_before_any_list(

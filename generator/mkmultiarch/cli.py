@@ -453,7 +453,8 @@ def verify_command(
         typer.Option(
             "--config",
             "-c",
-            help="The multiarch.yaml giving the expected arches (read by default without IMAGE).",
+            help="The multiarch.yaml giving the expected arches (read by default without IMAGE; "
+            "with images:, those of the image IMAGE names).",
             dir_okay=False,
             show_default=False,
         ),
@@ -536,7 +537,7 @@ def _verify_targets(
     """What verify checks: IMAGE, or the config's list(s) at its VERSION, each with the
     arches it must have (a config with images: every image's list, with its own arches)."""
     if image is not None:
-        return [(image, config.arches if config is not None else None)]
+        return [(image, _configured_arches(image, config))]
     assert config is not None
     if not config.images:
         return [(f"{config.registry}/{config.image}:{config.version}", config.arches)]
@@ -544,6 +545,26 @@ def _verify_targets(
         (f"{config.registry}/{entry.image}:{config.version}", entry.arches)
         for entry in config.images
     ]
+
+
+def _configured_arches(image: str, config: Config | None) -> tuple[str, ...] | None:
+    """The arches the config gives IMAGE's list: with images, those of the entry whose path
+    IMAGE names (each image has its own); an IMAGE that is none of them is refused, since
+    the config says nothing about it."""
+    if config is None or not config.images:
+        return config.arches if config is not None else None
+    from mkmultiarch.inspect.imageref import parse_reference
+
+    repository = parse_reference(image).repository
+    for entry in config.images:
+        named = (entry.image, parse_reference(f"{config.registry}/{entry.image}").repository)
+        if repository in named:
+            return entry.arches
+    paths = " ".join(entry.image for entry in config.images)
+    raise BadInputError(
+        f"{image}: {repository} is none of the config's images ({paths}): "
+        "give one of them, or --arch instead of --config"
+    )
 
 
 @_command("sbom")
@@ -658,16 +679,21 @@ def doctor_command(
             builder=config.builder,
             docker=docker,
             deadline=deadline,
-            dockerfile=(
-                config_path.parent / config.dockerfile
-                if config.language == "dockerfile" and config_path.exists()
-                else None
-            ),
+            dockerfiles=_doctor_dockerfiles(config, config_path),
         )
     typer.echo(report.render_checks(checks))
     failures = [check for check in checks if check.status is CheckOutcome.FAIL]
     if failures:
         raise ProblemsFoundError(f"{len(failures)} check(s) failed: {failures[0].name}")
+
+
+def _doctor_dockerfiles(config: Config, config_path: Path) -> list[tuple[str | None, Path]]:
+    """The team's own Dockerfiles doctor reads (language: dockerfile): every image's, named."""
+    if config.language != "dockerfile" or not config_path.exists():
+        return []
+    if not config.images:
+        return [(None, config_path.parent / config.dockerfile)]
+    return [(entry.name, config_path.parent / entry.dockerfile) for entry in config.images]
 
 
 @_command("audit")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mkmultiarch.inspect.audit.uses import BUILD, Use, documents, get, line
+import yaml
+
+from mkmultiarch.inspect.audit.uses import BUILD, Use, documents, get, line, sequence
 from mkmultiarch.render.config import ConfigError, parse
 
 
@@ -52,14 +54,29 @@ def find(file: str, text: str) -> ProjectConfig:
                 BUILD,
             )
         )
-        # Several images: each image's runtime must cover that image's own arches.
+        # Several images: each image's runtime must cover that image's own arches. Its line
+        # is the entry's own runtime_image, else the entry (it inherits the default), so
+        # the report's file:line tells the images apart.
+        entries = sequence(get(doc, "images"))
         runtimes = [
-            (f"images[{entry.name}].runtime_image", entry.runtime_image, entry.arches)
-            for entry in config.images
-        ] or [("runtime_image", config.runtime_image, config.arches)]
-        for what, runtime_image, arches in runtimes:
+            (
+                f"images[{entry.name}].runtime_image",
+                entry.runtime_image,
+                entry.arches,
+                _entry_line(entries[index] if index < len(entries) else None, line_of("images")),
+            )
+            for index, entry in enumerate(config.images)
+        ] or [("runtime_image", config.runtime_image, config.arches, line_of("runtime_image"))]
+        for what, runtime_image, arches, where in runtimes:
             if runtime_image != "scratch":
-                where = line_of("images") if config.images else line_of("runtime_image")
                 uses.append(Use(file, where, "multiarch.yaml", what, runtime_image, arches))
     every_arch = tuple(dict.fromkeys(a for entry in config.images for a in entry.arches))
     return ProjectConfig(file, every_arch or config.arches, uses)
+
+
+def _entry_line(entry: yaml.Node | None, fallback: int) -> int:
+    """The line of an images: entry's runtime_image, else of the entry itself."""
+    if entry is None:
+        return fallback
+    node = get(entry, "runtime_image")
+    return line(node if node is not None else entry)

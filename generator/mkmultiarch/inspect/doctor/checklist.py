@@ -4,7 +4,7 @@ then the registry."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mkmultiarch.arches import host_arch
@@ -29,14 +29,15 @@ def run(
     machine: str | None = None,
     runner: Runner = run_command,
     deadline: Deadline | None = None,
-    dockerfile: Path | None = None,
+    dockerfiles: Sequence[tuple[str | None, Path]] = (),
 ) -> list[Check]:
     """Every check, in the order a build needs them, for a project's arches, registry and
-    builder (the path it uses: docker, or buildx); and a team's own DOCKERFILE, if given."""
+    builder (the path it uses: docker, or buildx); and a team's own Dockerfiles, if given:
+    (image name, path) each, the name None for a one-image project's."""
     environ = os.environ if env is None else env
     checks = check_engine(docker, environ, runner, builder)
-    if dockerfile is not None:
-        checks += check_dockerfile(dockerfile)
+    for image, dockerfile in dockerfiles:
+        checks += check_dockerfile(dockerfile, image)
     checks += check_qemu(arches, language, host=host_arch(machine), binfmt_dir=binfmt_dir)
     checks += check_registry(registry, environ, deadline)
     return checks

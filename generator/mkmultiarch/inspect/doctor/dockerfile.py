@@ -1,5 +1,6 @@
 """Doctor's reading of a team's own Dockerfile (language: dockerfile): does it compile
-for each target arch, or would every arch's image get the build host's binary?"""
+for each target arch, or would every arch's image get the build host's binary? With
+several images (images:), each image's Dockerfile is read, and its lines name the image."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from mkmultiarch.inspect.text import printable
 NAME = "Dockerfile"
 
 
-def check_dockerfile(path: Path) -> list[Check]:
-    """One warning per stage that compiles for the build host only, else one ok."""
-    shown = printable(str(path))
+def check_dockerfile(path: Path, image: str | None = None) -> list[Check]:
+    """One warning per stage that compiles for the build host only, else one ok; each
+    message starts with images[IMAGE] when the Dockerfile is that image's."""
+    shown = printable(str(path) if image is None else f"images[{image}]: {path}")
+    setting = "dockerfile" if image is None else f"images[{image}].dockerfile"
     try:
         findings = dockerfile_problems(path)
     except (OSError, ValueError) as error:
@@ -24,7 +27,7 @@ def check_dockerfile(path: Path) -> list[Check]:
                 NAME,
                 CheckOutcome.WARNING,
                 f"{shown}: cannot read it ({printable(reason)})",
-                "make docker-build needs it: create it, or set dockerfile in multiarch.yaml",
+                f"make docker-build needs it: create it, or set {setting} in multiarch.yaml",
             )
         ]
     if not findings:

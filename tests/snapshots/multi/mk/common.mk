@@ -137,24 +137,32 @@ override check_extra_build_args = bad=0; \
 		"or BuildKit's TARGET*, BUILD*" >&2; exit 2; }
 
 # The recipe of `make help`: the main Makefile's `## ` targets and @VAR settings.
+# With images, the top level's: the main Makefile's targets outside its per-image part
+# (ifdef IMAGE_NAME), mk/images.mk's targets over IMAGES in between, and every image.
+override HELP_TARGET := ^([a-z][a-zA-Z0-9_-]*):.*\#\# (.*)/\1\t\2
 override define show_help
 	@echo 'Usage: make [VAR=value ...] TARGET ...'
 	@echo
 	@echo 'Targets:'
-	@sed -nE 's/^([a-z][a-zA-Z0-9_-]*):.*## (.*)/\1\t\2/p' "$$THIS_MAKEFILE" \
+	@images=$$(dirname -- "$$THIS_MAKEFILE")/mk/images.mk; \
+	{ sed -nE '1,/^ifdef IMAGE_NAME$$/s/$(HELP_TARGET)/p' "$$THIS_MAKEFILE"; \
+		sed -nE 's/$(HELP_TARGET)/p' "$$images"; \
+		sed -nE '/^endif$$/,$$s/$(HELP_TARGET)/p' "$$THIS_MAKEFILE"; } \
 		| awk -F '\t' '{ printf "  %-20s %s\n", $$1, $$2 }'
 	@printf '  %-20s %s\n' \
 		'docker-build-<image>' 'Build one image, every arch, e.g. docker-build-$(firstword $(IMAGE_NAMES))' \
 		'docker-check-<image>' 'Build and check one image' \
-		'docker-push-<image>' 'Build, check and push one image and its list(s)' \
+		'docker-push-<image>' 'Build, check and push one image and its list(s), alone' \
 		'docker-build-<image>-<arch>' 'One arch of one image (and docker-check-, docker-push-)'
 	@echo
 	@echo 'Settings (make VAR=value):'
-	@sed -nE 's/^# @VAR /  /p' "$$THIS_MAKEFILE"
+	@sed -nE 's/^# @VAR /  /p' "$$(dirname -- "$$THIS_MAKEFILE")/mk/images.mk"
+	@sed -nE '/^# @VAR IMG /d; s/^# @VAR /  /p' "$$THIS_MAKEFILE"
 	@echo
-	@echo 'Images:'
-	@echo "  $(IMAGE_NAMES) (mk/images.mk): IMAGES=\"...\" selects some; docker-build-NAME builds one"
-	@echo "  image, docker-build-NAME-ARCH one arch of it (and the same for docker-check, docker-push)"
+	@echo 'Images (per arch <image>:<arch>-VERSION, lists <image>:VERSION; ARCHES, RUNTIME_IMAGE'
+	@echo 'given to make apply to every image; each image sets its own in multiarch.yaml):'
+	@printf '  %-12s %s/%s, for %s\n' $(foreach name,$(IMAGE_NAMES),$(name) "$$REGISTRY" \
+		$(IMG_$(name)) '$(ARCHES_$(name))')
 endef
 
 # The recipe of `make docker-audit`: mkmultiarch audit of DOCKERFILE, and of the

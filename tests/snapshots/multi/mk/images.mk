@@ -102,18 +102,18 @@ docker-audit: $(call each_image,audit) ## Check every image's base images have i
 docker-build: $(addprefix docker-build-,$(IMAGES)) ## Build every image of IMAGES, one per arch
 docker-check: $(addprefix docker-check-,$(IMAGES)) ## Build and check every image of IMAGES
 docker-push-arch: $(call each_image,push-arch) ## Build and push every image's per-arch images
-docker-multiarch: $(call each_image,multiarch) ## Each image's docker-multiarch
+docker-multiarch: $(call each_image,multiarch) ## Push each image's per-arch images, then make its list(s) locally
+# The release: every image of IMAGES checked (every arch) before any list is pushed.
+docker-push: $(addprefix release-,$(IMAGES)) ## Check every image, then push each one's list(s)
+.PHONY: $(addprefix release-,$(IMAGE_NAMES))
+$(addprefix release-,$(IMAGE_NAMES)): release-%: docker-check | $(IMAGES_CLEAN_FIRST)
+	+$(call in_image,$*,docker-push)
 # Split runners: every image's pushed per-arch images checked before any list is made.
-docker-manifest: $(addprefix manifest-,$(IMAGES)) ## Each image's list(s) from its per-arch images
+docker-manifest: $(addprefix manifest-,$(IMAGES)) ## Make and push each image's list(s) from pushed per-arch images
 .PHONY: manifest-gate $(addprefix manifest-,$(IMAGE_NAMES))
 manifest-gate: $(call each_image,manifest-gate)
 $(addprefix manifest-,$(IMAGE_NAMES)): manifest-%: manifest-gate
 	+$(call in_image,$*,docker-manifest)
 docker-verify: $(call each_image,verify) ## Check every image's pushed list(s)
 clean: $(call each_image,clean) ## Remove every image's per-arch images of this version
-# The release: every image of IMAGES checked (every arch) before any list is pushed.
-docker-push: $(addprefix release-,$(IMAGES)) ## Check every image, then push each one's list(s)
-.PHONY: $(addprefix release-,$(IMAGE_NAMES))
-$(addprefix release-,$(IMAGE_NAMES)): release-%: docker-check | $(IMAGES_CLEAN_FIRST)
-	+$(call in_image,$*,docker-push)
 endif

@@ -1,0 +1,3 @@
+module github.com/mkmultiarch/mkmultiarch/example-multi
+
+go 1.23
