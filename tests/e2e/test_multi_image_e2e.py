@@ -12,12 +12,11 @@ step builds every binary: a release is every image or none).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from mkmultiarch.arches import Arch
-from tests.support.paths import EXAMPLE_PROJECT
+from tests.support.multi_e2e import write_go_sources
 from tests.support.rendering import render_into
 
 from .conftest import (
@@ -39,18 +38,6 @@ NAMES = ("server", "worker", "cli")
 MACHINES = {"amd64": "x86-64", "arm64": "aarch64", "arm/v7": "arm", "riscv64": "riscv64"}
 
 
-def _write_sources(root: Path) -> None:
-    """go.mod and cmd/NAME/main.go: the example's program, printing NAME instead of hello."""
-    (root / "go.mod").write_text("module example.com/multi\n\ngo 1.23\n")
-    program = (EXAMPLE_PROJECT / "main.go").read_text()
-    assert 'fmt.Sprintf("hello %s %s"' in program
-    for name in NAMES:
-        directory = root / "cmd" / name
-        directory.mkdir(parents=True)
-        text = program.replace('"hello %s %s"', f'"{name} %s %s"')
-        (directory / "main.go").write_text(text)
-
-
 @pytest.fixture(scope="module")
 def project(
     e2e_env: E2EEnv, tmp_path_factory: pytest.TempPathFactory, local_repos: set[str]
@@ -58,7 +45,7 @@ def project(
     root = tmp_path_factory.mktemp("multi-image")
     path = root / "project"
     path.mkdir()
-    _write_sources(path)
+    write_go_sources(path, NAMES)
     base = new_project(
         e2e_env, path, root / "docker-config", local_repos, name="multi", arches=ARCHES
     )

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.cosign_e2e import cosign, cosign_verify, key_pair, signing_env
 from tests.support.rendering import render_into
 
 from .conftest import (
@@ -46,7 +46,6 @@ from .conftest import (
 ARCHES = ("amd64", "arm64")
 VERSION = "v1.2.3"
 LISTS = ("1.2.3", "1.2", "1", "latest")
-PASSWORD = "e2e-cosign-password"
 OCI = "org.opencontainers.image."
 MODULE = "github.com/mkmultiarch/mkmultiarch/example-project"
 
@@ -55,31 +54,12 @@ MODULE = "github.com/mkmultiarch/mkmultiarch/example-project"
 class Release:
     project: MakeProject
     pushed: CmdResult
-    key: Path  # cosign.key (password PASSWORD)
+    key: Path  # cosign.key (password cosign_e2e.PASSWORD)
     other_key: Path  # another key pair's cosign.pub, which signed nothing
 
     @property
     def index(self) -> Path:
         return self.project.path / ".digests" / VERSION / "index"
-
-
-def cosign() -> str:
-    found = shutil.which("cosign")
-    if found is None:
-        pytest.fail("cosign is not installed: run scripts/test-env.sh as root")
-    return found
-
-
-def key_pair(directory: Path) -> Path:
-    """``cosign generate-key-pair`` in DIRECTORY; returns cosign.key (cosign.pub beside it)."""
-    directory.mkdir(parents=True)
-    made = run_cmd(
-        [cosign(), "generate-key-pair"],
-        env={"PATH": "/usr/bin:/bin", "COSIGN_PASSWORD": PASSWORD},
-        cwd=directory,
-    )
-    assert made.returncode == 0, made.tail()
-    return directory / "cosign.key"
 
 
 def release_project(
@@ -98,17 +78,6 @@ def release_project(
     config.update(builder=builder, sign="cosign", tags=["version", "minor", "major"])
     render_into(project.path, config)
     return project
-
-
-def cosign_env(project: MakeProject, key: Path) -> dict[str, str]:
-    return {"COSIGN_KEY": str(key), "COSIGN_PASSWORD": PASSWORD}
-
-
-def cosign_verify(project: MakeProject, ref: str, public_key: Path) -> CmdResult:
-    """``cosign verify --key`` of REF over plain HTTP, without a transparency log."""
-    args = [cosign(), "verify", "--key", str(public_key), "--insecure-ignore-tlog=true"]
-    args += ["--allow-http-registry", "--allow-insecure-registry", ref]
-    return run_cmd(args, env=project.env)
 
 
 def check_release(release: Release) -> str:
@@ -202,7 +171,7 @@ def make_release(
     project = release_project(e2e, root, local_repos, name=name, builder=builder)
     key = key_pair(root / "keys")
     other = key_pair(root / "other-keys").with_suffix(".pub")
-    env = cosign_env(project, key)
+    env = signing_env(key)
     if builder == "buildx":
         pushed_arch = project.make("clean", "docker-push-arch", env=env, COSIGN_TLOG="0")
         assert pushed_arch.returncode == 0, pushed_arch.tail(60)
@@ -257,7 +226,7 @@ def test_clean_leaves_the_digest_and_docker_sign_signs_it_again(
 ) -> None:
     project = manifest_release.project
     digest = check_release(manifest_release)
-    env = cosign_env(project, manifest_release.key)
+    env = signing_env(manifest_release.key)
     cleaned = project.make("clean", env=env)
     assert cleaned.returncode == 0, cleaned.tail()
     assert manifest_release.index.read_text().strip() == digest
@@ -319,7 +288,7 @@ def test_buildx_one_call_release_annotates_and_records_the_index(
     root = tmp_path_factory.mktemp("release-one-call")
     project = release_project(e2e_env, root, local_repos, name="release-one", builder="buildx")
     key = key_pair(root / "keys")
-    pushed = project.make("clean", "docker-push", env=cosign_env(project, key), COSIGN_TLOG="0")
+    pushed = project.make("clean", "docker-push", env=signing_env(key), COSIGN_TLOG="0")
     if e2e_env.store == "classic":
         assert pushed.returncode != 0, pushed.tail()
         for tag in LISTS:
