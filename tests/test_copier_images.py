@@ -18,6 +18,7 @@ import yaml
 from mkmultiarch.render.config import validate
 from mkmultiarch.render.templates import render
 from tests.support.bad_values import BAD_ENTRIES
+from tests.support.cli import run_cli
 from tests.support.git import git, make_template_repo
 from tests.support.makeplan import plan
 from tests.support.rendering import CONFIGS
@@ -103,6 +104,9 @@ def test_three_images_from_data_scaffold_a_project_render_agrees_with(
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert [entry["name"] for entry in answers["images"]] == ["server", "worker", "cli"]
     assert "image" not in answers  # each image's own, not an answer of its own
+    # mkmultiarch render reads the answers (images and all) and agrees with them.
+    check = run_cli("render", "--check", "--config", str(project / "multiarch.yaml"))
+    assert (check.returncode, check.stdout, check.stderr) == (0, "up to date\n", "")
 
 
 def test_the_scaffold_plans_every_image(template_repo: Path, tmp_path: Path) -> None:
@@ -213,4 +217,40 @@ def test_copier_refuses_image_given_beside_images(template_repo: Path, tmp_path:
     assert "image: with images, each image sets its own: move it to images[NAME].image" in (
         result.stderr
     )
+    assert not (tmp_path / "out" / "Makefile").exists()
+
+
+def test_language_dockerfile_images_keep_their_own_dockerfiles(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    data = (
+        "images=[{name: api, image: acme/api, dockerfile: api/Dockerfile}, "
+        "{name: web, image: acme/web}]"
+    )
+    project = tmp_path / "own"
+    result = copier(
+        "copy", "--defaults", "--quiet", "--data", data, "--data", "language=dockerfile",
+        str(template_repo), str(project),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert_renders_as_the_cli(project)
+    config = validate(yaml.safe_load((project / "multiarch.yaml").read_text()))
+    assert [image.dockerfile for image in config.images] == ["api/Dockerfile", "Dockerfile"]
+    # No Go app and no generated Dockerfile: the Dockerfiles are the team's own.
+    assert not (project / "Dockerfile").exists() and not (project / "cmd").exists()
+    assert not (project / "go.mod").exists() and not (project / "main.go").exists()
+    assert "override DOCKERFILE_api := api/Dockerfile" in (project / "mk/images.mk").read_text()
+
+
+def test_a_go_key_on_a_dockerfile_image_is_refused_by_the_language_question(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    result = copier(
+        "copy", "--defaults", "--quiet", "--data", "language=dockerfile",
+        "--data", "images=[{name: api, image: acme/api, go_main: ./cmd/api}]",
+        str(template_repo), str(tmp_path / "out"),
+    )  # fmt: skip
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert "images[api].go_main: not a setting of an image with language dockerfile" in last
     assert not (tmp_path / "out" / "Makefile").exists()
