@@ -285,7 +285,8 @@ def images_question() -> tuple[str, dict[str, Any]]:
     copy), so a one-image copy asks and records nothing new, and `copier update` of a
     project with images keeps them (a question whose `when` is false is not recorded).
     """
-    when = "{{ images is defined and images }}"
+    # images=[] (the default: one image) is not recorded: validate() refuses images: [].
+    when = "{{ images is defined and (images | string) != '[]' }}"
     check = images_validator()
     fields = [
         ("type", "yaml", "yaml"),

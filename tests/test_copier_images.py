@@ -157,20 +157,22 @@ def test_a_data_file_with_images_and_copier_update_keep_them(tmp_path: Path) -> 
     assert answers["_commit"] == "0.2.0" and len(answers["images"]) == 3
 
 
-def test_a_one_image_copy_records_no_images(template_repo: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("extra", [(), ("--data", "images=[]")])
+def test_a_one_image_copy_records_no_images(
+    template_repo: Path, tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    """images=[] is one image: not recorded (validate() refuses images: [] in a file)."""
+    project = tmp_path / "svc"
     result = copier(
-        "copy",
-        "--defaults",
-        "--quiet",
-        "--data",
-        "image=team/svc",
-        str(template_repo),
-        str(tmp_path / "svc"),
-    )
+        "copy", "--defaults", "--quiet", "--data", "image=team/svc", *extra,
+        str(template_repo), str(project),
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "images" not in yaml.safe_load((tmp_path / "svc" / ".copier-answers.yml").read_text())
-    assert not (tmp_path / "svc" / "cmd").exists()
-    assert (tmp_path / "svc" / "main.go").exists()
+    assert "images" not in yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert not (project / "cmd").exists()
+    assert (project / "main.go").exists()
+    check = run_cli("render", "--check", "--config", str(project / "multiarch.yaml"))
+    assert check.returncode == 0, check.stderr
 
 
 # A few of the shared bad entries through the real copier command (test_copier_yml.py

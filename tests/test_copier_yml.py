@@ -52,7 +52,7 @@ def test_the_questions_are_the_settings_in_order() -> None:
     assert (images["type"], images["default"]) == ("yaml", [])
     # Asked only when it came with the data (or the last answers): recorded then, so
     # `copier update` keeps it, and a one-image copy records no images: [].
-    assert images["when"] == "{{ images is defined and images }}"
+    assert images["when"] == "{{ images is defined and (images | string) != '[]' }}"
     # Every multiarch.yaml setting is in the table, in Config's order; go_module is the
     # scaffold's own question. images (a list of mappings, render/images.py) is the one
     # setting outside the table: its validator comes from images.py.
