@@ -10,6 +10,11 @@ settings and the `scaffold` variable after the END marker stay as people wrote t
 Each question gets the setting's help, default, choices and Copier condition, and a validator
 that refuses what the Python validator refuses: the same pattern, handed to Jinja's
 regex_search (re.search, like the Python side), and the same "allowed" text.
+
+The images question (several images, issue #18) comes first: its validator is written from
+render/images.py's rules (names, keys, each value by its top-level setting's pattern,
+clashes), with the language-dependent ones in the language question's validator, and
+image, go_main, binary and dockerfile become the first image's when images is given.
 """
 
 from __future__ import annotations
