@@ -265,3 +265,11 @@ def test_the_templates_fill_in_defaults_as_the_config_does(images: list[dict[str
         "{{ d.images | tojson }}"
     )
     assert json.loads(template.render(data)) == expected
+
+
+def test_ci_with_images_is_refused_as_python_does() -> None:
+    """Until the CI workflows know several images (the ci refusal in config.py)."""
+    data = {**MULTI, "ci": ["github"]}
+    copier_says = copier_refusal("ci", ["github"], {"images": MULTI["images"]})
+    assert copier_says == python_refusal(data)
+    assert copier_refusal("ci", [], {"images": MULTI["images"]}) == ""
