@@ -12,6 +12,7 @@ import pytest
 
 from mkmultiarch.render.config import ConfigError, validate
 from mkmultiarch.render.schema import schema
+from tests.support.bad_values import BAD_ENTRIES
 from tests.support.rendering import CONFIGS
 
 MULTI: dict[str, Any] = CONFIGS["multi"]
@@ -50,30 +51,6 @@ def test_a_one_image_config_is_unchanged() -> None:
     config = validate(CONFIGS["seed"])
     assert config.images == ()
     assert config.template_context()["images"] == []
-
-
-BAD_ENTRIES: list[tuple[dict[str, Any], str]] = [
-    ({"go_main": "cmd/work"}, "images[worker].go_main: 'cmd/work' is not allowed; use the main"),
-    ({"binary": "a/b"}, "images[worker].binary: 'a/b' is not allowed"),
-    ({"image": "Team/Worker"}, "images[worker].image: 'Team/Worker' is not allowed"),
-    ({"image": None}, "images[worker].image: required"),
-    ({"arches": ["amd64", "mips"]}, "images[worker].arches: 'mips' is not supported"),
-    ({"arches": []}, "images[worker].arches: expected a non-empty list"),
-    ({"runtime_image": "-x"}, "images[worker].runtime_image: '-x' is not allowed"),
-    ({"runtime_image": 12}, "images[worker].runtime_image: expected a string"),
-    ({"dockerfile": "Dockerfile"}, "images[worker].dockerfile: not a setting of an image"),
-    ({"tags": ["version"]}, "images[worker].tags: unknown setting of an image"),
-    ({"image": "team/server"}, "images[worker].image: 'team/server' is also images[server]'s"),
-    ({"binary": "server"}, "images[worker].binary: 'server' is also images[server]'s"),
-    ({"name": "server"}, "images[server].name: 'server' is also images[server]'s"),
-    ({"name": "Worker"}, "images[1].name: 'Worker' is not allowed; use lowercase"),
-    ({"name": "a" * 33}, "images[1].name: 'aaaa"),
-    ({"name": "w$(shell id)"}, "images[1].name: 'w$(shell id)' is not allowed"),
-    ({"name": "arm64"}, "images[1].name: 'arm64' is a word the Makefile's targets use"),
-    ({"name": "arch"}, "images[1].name: 'arch' is a word the Makefile's targets use"),
-    ({"name": "server-arm64"}, "images[server-arm64].name: docker-build-server-arm64 would"),
-    ({"name": None}, "images[1].name: required"),
-]
 
 
 @pytest.mark.parametrize(("changes", "message"), BAD_ENTRIES)

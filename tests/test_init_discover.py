@@ -98,17 +98,76 @@ def test_flags_override_every_guess(tmp_path: Path) -> None:
     assert shown(out)["source"] == ("https://example.com/x", "(from --source)")
 
 
-def test_several_main_packages_without_a_terminal_name_the_flag(tmp_path: Path) -> None:
+def test_several_main_packages_are_several_images(tmp_path: Path) -> None:
+    """Without a terminal nothing is asked: one image per main package, under the owner."""
     root = _project(tmp_path / "p")
     _main(root, "api")
     _main(root, "worker")
+    code, out, err, written = _init(root)
+    assert code == 0, err
+    assert written["images"] == [
+        {"name": "api", "image": "acme/api"},
+        {"name": "worker", "image": "acme/worker"},
+    ]
+    assert "image" not in written and "go_main" not in written
+    origin = "acme: from go.mod module github.com/Acme/Widget; override: --image"
+    assert shown(out)["images[api]"] == ("acme/api", f"(from ./cmd/api; {origin})")
+    assert shown(out)["images[worker]"] == ("acme/worker", f"(from ./cmd/worker; {origin})")
+    assert "note: one image instead: --go-main, e.g. --go-main ./cmd/api" in out
+    # The project renders: a Makefile building both images.
+    rendered = run_cli("render", "--config", str(root / "multiarch.yaml"))
+    assert rendered.returncode == 0, rendered.stderr
+    assert "override IMG_worker := acme/worker" in (root / "mk" / "images.mk").read_text()
+    # --go-main picks one image, as before.
+    code, _, err, written = _init(root, "--force", "--go-main", "./cmd/worker")
+    assert code == 0, err
+    assert (written["image"], written["go_main"]) == ("acme/widget", "./cmd/worker")
+    assert "images" not in written
+
+
+def test_the_images_take_the_owner_of_image_and_a_name_from_each_directory(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    for name in ("my_tool", "server", "arm64"):
+        _main(root, name)
+    code, out, err, written = _init(root, "--image", "team/anything")
+    assert code == 0, err
+    # my_tool: a name of its own (my-tool) and its main package; arm64 is a word the
+    # Makefile's targets use, so no image (noted).
+    assert written["images"] == [
+        {"name": "my-tool", "image": "team/my-tool", "go_main": "./cmd/my_tool"},
+        {"name": "server", "image": "team/server"},
+    ]
+    assert "note: ignored ./cmd/arm64 as an image: its directory is no image name" in out
+    assert shown(out)["images[server]"] == (
+        "team/server",
+        "(from ./cmd/server; team: from --image)",
+    )
+    # Nothing to read: the placeholder's owner, said so.
+    bare = tmp_path / "q"
+    bare.mkdir()
+    _main(bare, "a")
+    _main(bare, "b")
+    code, out, err, written = _init(bare)
+    assert code == 0, err
+    assert written["images"] == [
+        {"name": "a", "image": "my-org/a"},
+        {"name": "b", "image": "my-org/b"},
+    ]
+    assert "my-org: a placeholder; set it: --image org/app" in out
+
+
+def test_main_packages_that_make_no_two_images_name_the_flag(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    _main(root, "arm64")
+    _main(root, "worker")
     result = run_cli("init", "--config", str(root / "multiarch.yaml"))
     line = refusal(result)
-    assert "several main packages (./cmd/api ./cmd/worker); pass one with --go-main" in line
+    assert "several main packages (./cmd/arm64 ./cmd/worker) that are not images" in line
+    assert "pass one with --go-main, e.g. --go-main ./cmd/arm64" in line
     assert not (root / "multiarch.yaml").exists()
-    code, _, err, written = _init(root, "--go-main", "./cmd/worker")
-    assert code == 0, err
-    assert written["go_main"] == "./cmd/worker"
 
 
 def test_a_dockerfile_it_did_not_write_means_language_dockerfile(tmp_path: Path) -> None:
@@ -211,3 +270,16 @@ def test_on_a_terminal_several_main_packages_are_asked_for(tmp_path: Path) -> No
     assert code == 0, out
     assert "Main package to build (./cmd/api ./cmd/worker)" in out
     assert yaml.safe_load((root / "multiarch.yaml").read_text())["go_main"] == "./cmd/worker"
+
+
+def test_on_a_terminal_all_main_packages_are_images_by_default(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p")
+    _main(root, "api")
+    _main(root, "worker")
+    mkmultiarch = str(Path(sys.executable).with_name("mkmultiarch"))
+    config = str(root / "multiarch.yaml")
+    code, out = _on_a_terminal([mkmultiarch, "init", "--config", config], b"\n")
+    assert code == 0, out
+    assert "or all for one image each [all]" in out
+    written = yaml.safe_load((root / "multiarch.yaml").read_text())
+    assert [entry["name"] for entry in written["images"]] == ["api", "worker"]

@@ -27,9 +27,11 @@ from tests.support.git import git
 from tests.support.paths import EXAMPLE_PROJECT, REPO_ROOT
 
 INSTALL_TIMEOUT = 600
+# The templates, and the Jinja they import or include (*.jinja-lib).
 TEMPLATES = sorted(
     path.relative_to(REPO_ROOT / "templates").as_posix()
-    for path in (REPO_ROOT / "templates").rglob("*.jinja")
+    for pattern in ("*.jinja", "*.jinja-lib")
+    for path in (REPO_ROOT / "templates").rglob(pattern)
 )
 
 
@@ -119,7 +121,11 @@ def test_the_wheel_installs_in_a_clean_venv_and_renders(dist: Path, tmp_path: Pa
         cwd=tmp_path,
     ).strip()
     assert str(venv) in found
-    shipped = sorted(p.relative_to(found).as_posix() for p in Path(found).rglob("*.jinja"))
+    shipped = sorted(
+        p.relative_to(found).as_posix()
+        for pattern in ("*.jinja", "*.jinja-lib")
+        for p in Path(found).rglob(pattern)
+    )
     assert shipped == TEMPLATES
     package = Path(found).parent
     assert (package / SCHEMA_FILE).read_text(encoding="utf-8") == schema_text()

@@ -327,7 +327,8 @@ def init_command(
         str | None,
         typer.Option(
             "--go-main",
-            help="Main package, e.g. ./cmd/server [default: the one under cmd/].",
+            help="Main package, e.g. ./cmd/server [default: the one under cmd/; "
+            "several there are several images].",
             show_default=False,
         ),
     ] = None,
@@ -353,8 +354,10 @@ def init_command(
     In an existing repository it proposes the image (go.mod's module path or the
     git remote), go_version (go.mod), go_main (the main package under cmd/),
     language dockerfile (a Dockerfile it did not write) and source (the git
-    remote); each guess is shown and each flag overrides one. It asks only on a
-    terminal (several main packages); otherwise it says which flag to pass.
+    remote); each guess is shown and each flag overrides one. Several main
+    packages under cmd/ are several images (images:, each named after its
+    directory, under the image's owner); --go-main picks one instead. It asks
+    only on a terminal (several main packages: one, or all).
     """
     where = shown_path(config_path)
     try:

@@ -80,3 +80,44 @@ BAD_VALUES: list[tuple[str, Any]] = [
     ("gitlab_tag_amd64", "docker-amd64\n"),
     ("mkmultiarch_requirement", "mkmultiarch==0.1.0\n"),
 ]
+
+
+# (changes to the second image, worker, of CONFIGS["multi"]; None removes the key, and
+# the start of validate()'s refusal): each names the image. test_images_config.py feeds
+# them to validate() and the JSON Schema, test_copier_yml.py to copier.yml's validators.
+BAD_ENTRIES: list[tuple[dict[str, Any], str]] = [
+    ({"go_main": "cmd/work"}, "images[worker].go_main: 'cmd/work' is not allowed; use the main"),
+    ({"binary": "a/b"}, "images[worker].binary: 'a/b' is not allowed"),
+    ({"image": "Team/Worker"}, "images[worker].image: 'Team/Worker' is not allowed"),
+    ({"image": None}, "images[worker].image: required"),
+    ({"arches": ["amd64", "mips"]}, "images[worker].arches: 'mips' is not supported"),
+    ({"arches": []}, "images[worker].arches: expected a non-empty list"),
+    ({"runtime_image": "-x"}, "images[worker].runtime_image: '-x' is not allowed"),
+    ({"runtime_image": 12}, "images[worker].runtime_image: expected a string"),
+    ({"dockerfile": "Dockerfile"}, "images[worker].dockerfile: not a setting of an image"),
+    ({"tags": ["version"]}, "images[worker].tags: unknown setting of an image"),
+    ({"image": "team/server"}, "images[worker].image: 'team/server' is also images[server]'s"),
+    ({"binary": "server"}, "images[worker].binary: 'server' is also images[server]'s"),
+    ({"name": "server"}, "images[server].name: 'server' is also images[server]'s"),
+    ({"name": "Worker"}, "images[1].name: 'Worker' is not allowed; use lowercase"),
+    ({"name": "a" * 33}, "images[1].name: 'aaaa"),
+    ({"name": "w$(shell id)"}, "images[1].name: 'w$(shell id)' is not allowed"),
+    ({"name": "arm64"}, "images[1].name: 'arm64' is a word the Makefile's targets use"),
+    ({"name": "arch"}, "images[1].name: 'arch' is a word the Makefile's targets use"),
+    ({"name": "server-arm64"}, "images[server-arm64].name: docker-build-server-arm64 would"),
+    ({"name": None}, "images[1].name: required"),
+    # More entry values, each refused by its top-level setting's rule, naming the image.
+    ({"go_main": ""}, "images[worker].go_main: '' is not allowed"),
+    ({"go_main": "./cmd/$(id)"}, "images[worker].go_main: './cmd/$(id)' is not allowed"),
+    ({"go_main": "./cmd/work\n"}, "images[worker].go_main: './cmd/work\\n' is not allowed"),
+    ({"binary": True}, "images[worker].binary: expected a string"),
+    ({"image": "team/worker:1.0"}, "images[worker].image: 'team/worker:1.0' is not allowed"),
+    ({"image": 7}, "images[worker].image: expected a string"),
+    ({"arches": ["amd64", "amd64"]}, "images[worker].arches: 'amd64' is listed twice"),
+    ({"arches": "amd64 mips"}, "images[worker].arches: 'mips' is not supported"),
+    ({"arches": {"amd64": 1}}, "images[worker].arches: expected a non-empty list"),
+    ({"runtime_image": "scratch;id"}, "images[worker].runtime_image: 'scratch;id' is not"),
+    ({"name": 5}, "images[1].name: 5 is not allowed"),
+    ({"name": "all"}, "images[1].name: 'all' is a word the Makefile's targets use"),
+    ({"name": "cli"}, "images[cli].name: 'cli' is also images[cli]'s"),
+]

@@ -26,10 +26,13 @@ from mkmultiarch.render.refusal import SETTING_NAME, ConfigError, shown
 from mkmultiarch.render.settings import MAX_REPOSITORY_LENGTH
 
 __all__ = [
+    "ARCH_SUFFIXES",
+    "GO_ONLY",
     "IMAGE_KEYS",
     "IMAGE_NAME",
     "MAX_IMAGES",
     "MAX_NAME_LENGTH",
+    "NAME_RULE",
     "RESERVED_NAMES",
     "TOP_LEVEL_PER_IMAGE",
     "ImageConfig",
@@ -45,7 +48,8 @@ _OWN_WORDS = ("arm", "arch", "all", "gate", "images", "multiarch", "manifest", "
 RESERVED_NAMES = frozenset((*ARCH_SUFFIXES, *_OWN_WORDS))
 # The keys of one entry; `name` and `image` are required.
 IMAGE_KEYS = ("name", "image", "go_main", "binary", "dockerfile", "arches", "runtime_image")
-_GO_ONLY = ("go_main", "binary", "runtime_image")
+# Keys of a Go image only; language dockerfile refuses them (and go refuses dockerfile).
+GO_ONLY = ("go_main", "binary", "runtime_image")
 # Top-level settings that describe one image: with images, each image sets its own.
 TOP_LEVEL_PER_IMAGE = ("image", "go_main", "binary", "dockerfile")
 NAME_RULE = (
@@ -110,7 +114,7 @@ def _entry(
         raise ConfigError(
             f"{prefix}{shown_key}: unknown setting of an image; allowed: {', '.join(IMAGE_KEYS)}"
         )
-    not_here = _GO_ONLY if language == "dockerfile" else ("dockerfile",)
+    not_here = GO_ONLY if language == "dockerfile" else ("dockerfile",)
     for key in not_here:
         if key in entry:
             raise ConfigError(

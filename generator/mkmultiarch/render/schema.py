@@ -21,7 +21,7 @@ from typing import Any
 from mkmultiarch import __version__
 from mkmultiarch.names import SCHEMA_FILE, SCHEMA_URL
 from mkmultiarch.render.images import (
-    _GO_ONLY,
+    GO_ONLY,
     IMAGE_KEYS,
     IMAGE_NAME,
     MAX_IMAGES,
@@ -133,7 +133,7 @@ def schema() -> dict[str, Any]:
                     "required": ["language"],
                     "properties": {"language": {"const": "dockerfile"}},
                 },
-                "then": _images_without(_GO_ONLY),
+                "then": _images_without(GO_ONLY),
                 "else": _images_without(("dockerfile",)),
             },
             {  # one image (image), or several (images) and then none of one image's keys

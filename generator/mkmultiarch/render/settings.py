@@ -312,7 +312,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "go_module",
         default="",
-        copier_default="example.com/{{ image }}",
+        # With images (no top-level image): the first image's owner, example.com/team.
+        copier_default="example.com/{{ images[0].image.rsplit('/', 1)[0] if images else image }}",
         help="Go module path of the new app",
         pattern=GO_MODULE,
         allowed="use a module path such as github.com/org/app",

@@ -10,6 +10,7 @@ written, and neither is anything under a directory whose name renders empty
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -22,6 +23,8 @@ from mkmultiarch.names import SCHEMA_URL
 from mkmultiarch.render.config import Config
 
 TEMPLATE_SUFFIX = ".jinja"
+# Copier's loop in a path (Copier >= 9.5), a tag this module's Jinja does not know.
+COPIER_YIELD = re.compile(r"\{%-?\s*yield\s")
 # Must match `_envops` in copier.yml (a test checks it), so both entry points
 # render byte-identical files.
 ENVOPS: dict[str, Any] = {"keep_trailing_newline": True, "undefined": jinja2.StrictUndefined}
@@ -47,7 +50,10 @@ def templates_dir() -> Path:
 
 
 def _environment(root: Path) -> SandboxedEnvironment:
-    return SandboxedEnvironment(loader=jinja2.FileSystemLoader(str(root)), **ENVOPS)
+    # The templates import their shared Jinja as templates/NAME.jinja-lib: Copier's
+    # loader starts at the template repository's root, the parent of templates/.
+    loader = jinja2.FileSystemLoader([str(root), str(root.parent)])
+    return SandboxedEnvironment(loader=loader, **ENVOPS)
 
 
 def _outputs(
@@ -56,12 +62,14 @@ def _outputs(
     """(template, output name) pairs for this context, sorted by output name.
 
     Templates named after Copier's own variables (`_copier_conf`, the answers
-    file) belong to Copier alone and are skipped here.
+    file) belong to Copier alone and are skipped here, and so are the ones whose
+    path loops with Copier's `{% yield %}` tag (one cmd/NAME/main.go per image):
+    they are scaffold files, which render never writes.
     """
     outputs = []
     for template in sorted(root.rglob(f"*{TEMPLATE_SUFFIX}")):
         relative = template.relative_to(root).as_posix()
-        if "_copier_" in relative:
+        if "_copier_" in relative or COPIER_YIELD.search(relative):
             continue
         name = env.from_string(relative.removesuffix(TEMPLATE_SUFFIX)).render(context)
         if all(name.split("/")):  # no empty file or directory name
