@@ -86,8 +86,6 @@ def validator(setting: Setting) -> str:
         rules.append(
             ("images", f"with images, each image sets its own: move it to images[NAME].{name}")
         )
-    if name == "ci":  # config._images refuses ci with images until the workflows know them
-        rules.append(("images and ci", CI_WITH_IMAGES))
     if setting.pattern is not None:
         search = f"({name} | regex_search({jinja_string(setting.pattern.pattern)}))"
         rules.append((f"{search} is none", setting.allowed))
@@ -119,11 +117,6 @@ FIRST_IMAGE = {
     + jinja_string(str(SETTING["dockerfile"].default))
     + ")",
 }
-# config._images' refusal, word for word (test_copier_yml.py compares): drop both together.
-CI_WITH_IMAGES = (
-    "CI workflows for several images are not generated yet (issue #18); "
-    "remove ci, or use one image per config"
-)
 IMAGES_HELP = (
     "Several images (multiarch.yaml's images:), a YAML list such as [{name: server, image: "
     "org/server}, {name: worker, image: org/worker}]; [] for one image"

@@ -109,6 +109,29 @@ def test_three_images_from_data_scaffold_a_project_render_agrees_with(
     assert (check.returncode, check.stdout, check.stderr) == (0, "up to date\n", "")
 
 
+def test_several_images_with_both_ci_systems_render_as_the_cli(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    """The workflows read the entries' defaults (arches) as Copier passes them, unfilled."""
+    project = tmp_path / "monorepo"
+    result = copier(
+        "copy",
+        "--defaults",
+        "--quiet",
+        "--data",
+        IMAGES_DATA,
+        "--data",
+        "ci=[github, gitlab]",
+        str(template_repo),
+        str(project),
+    )
+    assert result.returncode == 0, result.stderr
+    assert (project / ".github/workflows/multiarch.yml").is_file()
+    assert (project / ".gitlab-ci.yml").is_file()
+    assert "docker-push-worker-arm64" in (project / ".gitlab-ci.yml").read_text()
+    assert_renders_as_the_cli(project)
+
+
 def test_the_scaffold_plans_every_image(template_repo: Path, tmp_path: Path) -> None:
     project = tmp_path / "monorepo"
     copy_multi(template_repo, project)
