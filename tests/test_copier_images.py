@@ -44,20 +44,16 @@ def copier(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[s
     )
 
 
-def copy_multi(template: Path, destination: Path) -> None:
-    result = copier(
-        "copy",
-        "--defaults",
-        "--quiet",
-        "--data",
+def copy_multi(template: Path, destination: Path, *data: str) -> None:
+    """copier copy of IMAGES_DATA (four arches, a local registry), plus any --data given."""
+    given = (
         IMAGES_DATA,
-        "--data",
         "registry=localhost:5000",
-        "--data",
         "arches=[amd64, arm64, arm/v7, riscv64]",
-        str(template),
-        str(destination),
+        *data,
     )
+    options = [option for value in given for option in ("--data", value)]
+    result = copier("copy", "--defaults", "--quiet", *options, str(template), str(destination))
     assert result.returncode == 0, result.stderr
 
 
@@ -114,18 +110,7 @@ def test_several_images_with_both_ci_systems_render_as_the_cli(
 ) -> None:
     """The workflows read the entries' defaults (arches) as Copier passes them, unfilled."""
     project = tmp_path / "monorepo"
-    result = copier(
-        "copy",
-        "--defaults",
-        "--quiet",
-        "--data",
-        IMAGES_DATA,
-        "--data",
-        "ci=[github, gitlab]",
-        str(template_repo),
-        str(project),
-    )
-    assert result.returncode == 0, result.stderr
+    copy_multi(template_repo, project, "ci=[github, gitlab]")
     assert (project / ".github/workflows/multiarch.yml").is_file()
     assert (project / ".gitlab-ci.yml").is_file()
     assert "docker-push-worker-arm64" in (project / ".gitlab-ci.yml").read_text()
