@@ -55,6 +55,26 @@ def print_table(results: list[Any]) -> None:
             print(f"  {r.store:<10} no-op   {r.seconds:5.2f}s ({limit}): {verdict}")
 
 
+def print_markdown(results: list[Any]) -> None:
+    """The six-arch rows as the README's Markdown table (medians; x host)."""
+    host = _host(results)
+    rows: dict[tuple[str, str], dict[str, float]] = {}
+    for r in results:
+        if r.arches == 6:
+            rows.setdefault((r.store, r.pipeline), {})[r.phase] = r.seconds
+    print("\n| pipeline (six arches) | cold s | x host | after change s | x host | no change s |")
+    print("|---|---|---|---|---|---|")
+    for (store, pipeline), phases in rows.items():
+        cells = []
+        for phase in PHASES:
+            seconds, base = phases.get(phase), host.get((store, 6, phase))
+            cells.append(f"{seconds:.2f}" if seconds is not None else "")
+            if phase != "no-op":
+                ratio = seconds / base if seconds is not None and base else None
+                cells.append(f"{ratio:.2f}" if ratio is not None else "")
+        print(f"| {pipeline} ({store}) | " + " | ".join(cells) + " |")
+
+
 def chart(
     results: list[Any],
     machine: dict[str, str],

@@ -264,9 +264,10 @@ endef
 #   .args     every value the build is given (its command line's settings, ARCHES, engine)
 #   .store    the image's ID in the local store now (empty without one): a removed or
 #             replaced image builds again; the build itself records the ID it made
-#   +context  every file of CONTEXT (type, mode, size, mtime, ctime, inode, path, link)
-#             but .git, .mkmultiarch, .digests and .build, which the generated
-#             .dockerignore leaves out; without GNU find it differs every run
+#   +context  every file of CONTEXT (type, mode, size, mtime, ctime, inode, path, link; a
+#             directory's path and mode) but .git, .mkmultiarch, .digests and .build,
+#             which the generated .dockerignore leaves out; without GNU find it differs
+#             every run
 #   and DOCKERFILE and the make files (an edited recipe builds again).
 # FORCE=1 builds regardless. Not an input: a base image's tag that moved in its registry
 # (a clean checkout, as in CI, has no stamps: a release always builds).
@@ -312,8 +313,8 @@ $(STAMPS:.id=.store): $(call stamp,%).store: stamp-input | check-builder $(CLEAN
 
 $(CONTEXT_STAMP): stamp-input | check-vars $(CLEAN_FIRST)
 	@{ find $(CONTEXT_DIR) \( $(foreach dir,.git .mkmultiarch .digests $(BUILD_DIR),-path \
-		$(CONTEXT_DIR)/$(dir) -o) -false \) -prune -o -printf '%y %m %s %T@ %C@ %i %p %l\0' \
-		| LC_ALL=C sort -z || echo "no listing: build anyway $$$$ $$RANDOM"; } | $(call write_if_changed,$@)
+		$(CONTEXT_DIR)/$(dir) -o) -false \) -prune -o -type d -printf 'd %m %p\0' \
+		-o -printf '%y %m %s %T@ %C@ %i %p %l\0' | LC_ALL=C sort -z || echo "no listing: build anyway $$$$ $$RANDOM"; } | $(call write_if_changed,$@)
 endif
 
 # docker-check-<arch>: the gate below, on the image docker-build-<arch> made.
