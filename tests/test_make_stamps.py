@@ -59,8 +59,17 @@ class Project:
     bin: Path
     client: str
 
+    @property
+    def stamps(self) -> Path:
+        """Where the Makefile keeps this project's stamps: the cache, keyed by its directory."""
+        return self.state / "cache" / "mkmultiarch" / "stamps" / self.root.relative_to("/")
+
     def make(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}"}
+        env = {
+            **os.environ,
+            "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
+            "XDG_CACHE_HOME": str(self.state / "cache"),
+        }
         return subprocess.run(
             ["make", "--no-print-directory", f"DOCKER={self.client}", *args],
             cwd=self.root,
@@ -213,19 +222,19 @@ def test_force_and_clean_build_every_arch(project: Project) -> None:
     assert "make: FORCE='yes' is not allowed: use 1 or 0" in refused.stderr
     clean = project.make("VERSION=1.0", f"ARCHES={ARCHES}", "clean")
     assert clean.returncode == 0, clean.stderr
-    assert not list((project.root / ".build").rglob("*-1.0.*"))
+    assert not list(project.stamps.rglob("*-1.0.*"))
     assert project.build() == ["amd64", "arm64", "arm-v7"]
 
 
 def test_input_files_are_rewritten_only_when_they_differ(project: Project) -> None:
     project.build()
-    files = sorted(p for p in (project.root / ".build").rglob("*") if p.is_file())
+    files = sorted(p for p in project.stamps.rglob("*") if p.is_file())
     assert {p.suffix for p in files} >= {".args", ".store", ".id"}
     before = {p: p.stat().st_mtime_ns for p in files}
     project.build()
     assert {p: p.stat().st_mtime_ns for p in files} == before
     # No temporary file (NAME.<pid>) is left behind.
-    assert not [p for p in (project.root / ".build").rglob("*") if re.search(r"\.\d+$", p.name)]
+    assert not [p for p in project.stamps.rglob("*") if re.search(r"\.\d+$", p.name)]
 
 
 def test_help_runs_no_client_and_writes_no_stamp(project: Project) -> None:
@@ -233,14 +242,47 @@ def test_help_runs_no_client_and_writes_no_stamp(project: Project) -> None:
         result = project.make(goal)
         assert result.returncode == 0, result.stderr
     assert not (project.state / "calls").exists()
-    assert not (project.root / ".build").exists()
+    assert not (project.state / "cache").exists()
+
+
+def test_no_stamp_is_written_into_the_build_context(project: Project) -> None:
+    """A file written in the context between two arches' builds would change it: the
+    compile step (COPY . .) would run again for every arch."""
+    before = sorted(p for p in project.root.rglob("*"))
+    project.build()
+    assert sorted(p for p in project.root.rglob("*")) == before
+    assert project.stamps.is_dir()
+
+
+def test_a_cache_directory_that_is_not_plain_builds_every_time(project: Project) -> None:
+    """make cannot name files with a space: without stamps, every arch builds, as before."""
+    odd = project.state / "odd cache"
+    env = {"XDG_CACHE_HOME": str(odd)}
+    for _ in range(2):
+        result = subprocess.run(
+            [
+                "make",
+                "--no-print-directory",
+                f"DOCKER={project.client}",
+                "VERSION=1.0",
+                f"ARCHES={ARCHES}",
+                "docker-build",
+            ],
+            cwd=project.root,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PATH": f"{project.bin}{os.pathsep}{os.environ['PATH']}", **env},
+        )
+        assert result.returncode == 0, result.stderr
+        assert len(BUILT.findall(result.stdout)) == 3
+    assert not odd.exists()
 
 
 def test_stamps_are_keyed_by_the_per_arch_image(project: Project) -> None:
     project.build()
-    ids = sorted(p.relative_to(project.root).as_posix() for p in project.root.rglob("*.id"))
+    ids = sorted(p.relative_to(project.stamps).as_posix() for p in project.stamps.rglob("*.id"))
     key = image_name(project).replace(":", "+")
-    assert ids == [f".build/{key}+{a}-1.0.id" for a in ["amd64", "arm-v7", "arm64"]]
+    assert ids == [f"{key}+{a}-1.0.id" for a in ["amd64", "arm-v7", "arm64"]]
     # Another registry is other images: built, and the first ones stay up to date.
     assert project.build("REGISTRY=other.example.com") == ["amd64", "arm64", "arm-v7"]
     assert project.build() == []
