@@ -61,8 +61,8 @@ class Project:
 
     @property
     def stamps(self) -> Path:
-        """Where the Makefile keeps this project's stamps: the cache, keyed by its directory."""
-        return self.state / "cache" / "mkmultiarch" / "stamps" / self.root.relative_to("/")
+        """Where the Makefile keeps the stamps: the user's cache (XDG_CACHE_HOME here)."""
+        return self.state / "cache" / "mkmultiarch" / "stamps"
 
     def make(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {
@@ -84,6 +84,7 @@ class Project:
         calls.unlink(missing_ok=True)
         result = self.make("VERSION=1.0", f"ARCHES={ARCHES}", *args, "docker-build")
         assert result.returncode == 0, result.stdout + result.stderr
+        assert "warning: undefined variable" not in result.stderr, result.stderr
         built = BUILT.findall(result.stdout)
         skipped = UP_TO_DATE.findall(result.stdout)
         arches = next((a.split("=", 1)[1] for a in args if a.startswith("ARCHES=")), ARCHES)

@@ -262,7 +262,8 @@ endef
 # several images runs once per image): BUILD_DIR/REGISTRY+PORT/IMG+<arch>-VERSION. BUILD_DIR
 # is outside the build context (a file written there between two arches' builds would change
 # the context, and the compile step would run again for each arch): the user's cache,
-# $XDG_CACHE_HOME (else ~/.cache)/mkmultiarch/stamps/<this directory>.
+# $XDG_CACHE_HOME (else ~/.cache)/mkmultiarch/stamps. Two clones building one image share its
+# stamps: each one's context (inodes, ctimes) differs from the other's, so each builds.
 #   .id       the stamp: the image ID the build left in the local store
 #   .args     every value the build is given (its command line's settings, ARCHES, engine)
 #   .store    the image's ID in the local store now (empty without one): a removed or
@@ -274,7 +275,7 @@ endef
 # FORCE=1 builds regardless. Not an input: a base image's tag that moved in its registry
 # (a clean checkout, as in CI, has new files: a release always builds). Where the names
 # are not plain (below), every arch builds every time, as without stamps.
-override BUILD_DIR := $(or $(value XDG_CACHE_HOME),$(value HOME)/.cache)/mkmultiarch/stamps$(CURDIR)
+override BUILD_DIR := $(or $(value XDG_CACHE_HOME),$(value HOME)/.cache)/mkmultiarch/stamps
 ifdef IMAGE_NAME
 # make reads these names as file names before check-vars runs: only a directory and a
 # reference of plain characters are used (check-vars refuses any other setting).
@@ -288,7 +289,9 @@ override stamp = $(BUILD_DIR)/$(STAMP_KEY)+$(1)-$(VERSION)
 override STAMPS := $(foreach suffix,$(ARCH_SUFFIXES),$(call stamp,$(suffix)).id)
 override CONTEXT_STAMP := $(BUILD_DIR)/$(STAMP_KEY)+context
 override CONTEXT_DIR := $(patsubst %/,%,$(CONTEXT))
-override STAMP_VALUES := DOCKER DOCKERFILE CONTEXT VERSION REVISION SOURCE EXTRA_BUILD_ARGS ARCHES \ ENGINE TRANSFER_FLAGS DOCKER_BUILDKIT GO_IMAGE RUNTIME_IMAGE COMPILE_ARCHES IMAGE_NAME
+override STAMP_VALUES := DOCKER DOCKERFILE CONTEXT VERSION REVISION SOURCE EXTRA_BUILD_ARGS ARCHES
+override STAMP_VALUES += ENGINE TRANSFER_FLAGS DOCKER_BUILDKIT GO_IMAGE RUNTIME_IMAGE
+override STAMP_VALUES += COMPILE_ARCHES IMAGE_NAME
 override stamp_values = $(foreach name,$(STAMP_VALUES),'$(name)=$(subst ','\'',$($(name)))') \
 	'platform=$(call platform,$(1))' 'tag=$(call arch_image,$(1))'
 override image_id = $(DOCKER) image inspect --format '{{.Id}}' $(call arch_image,$(1))
