@@ -283,7 +283,7 @@ override STAMPS := $(foreach suffix,$(ARCH_SUFFIXES),$(call stamp,$(suffix)).id)
 override CONTEXT_STAMP := $(BUILD_DIR)/$(STAMP_KEY)+context
 override CONTEXT_DIR := $(patsubst %/,%,$(CONTEXT))
 override STAMP_VALUES := DOCKER DOCKERFILE CONTEXT VERSION REVISION SOURCE EXTRA_BUILD_ARGS ARCHES
-override STAMP_VALUES += ENGINE TRANSFER_FLAGS DOCKER_BUILDKIT GO_IMAGE RUNTIME_IMAGE
+override STAMP_VALUES += ENGINE TRANSFER_FLAGS GO_IMAGE RUNTIME_IMAGE
 override stamp_values = $(foreach name,$(STAMP_VALUES),'$(name)=$(subst ','\'',$($(name)))') \
 	'platform=$(call platform,$(1))' 'tag=$(call arch_image,$(1))'
 override image_id = $(DOCKER) image inspect --format '{{.Id}}' $(call arch_image,$(1))
