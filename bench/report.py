@@ -131,7 +131,7 @@ def chart(
         linewidth=0.8,
         label=f"target cold ({TARGETS['cold']}x)",
     )
-    left.set_xticks(xs, labels, fontsize=8)
+    left.set_xticks(xs, labels, fontsize=8, rotation=15, ha="right")
     left.set_ylabel("time / host's own go build (1 = host)")
     left.set_title("six arches, ratio to the host", fontsize=10)
     left.legend(fontsize=8)
@@ -147,7 +147,7 @@ def chart(
         linewidth=0.8,
         label=f"target ({NOOP_TARGET_SECONDS:.0f} s)",
     )
-    right.set_xticks(range(len(noops)), noop_labels, fontsize=8)
+    right.set_xticks(range(len(noops)), noop_labels, fontsize=8, rotation=25, ha="right")
     right.set_ylabel("seconds (median)")
     right.set_title("nothing changed: the fixed cost of a run", fontsize=10)
     right.legend(fontsize=8)
