@@ -55,6 +55,26 @@ def print_table(results: list[Any]) -> None:
             print(f"  {r.store:<10} no-op   {r.seconds:5.2f}s ({limit}): {verdict}")
 
 
+def print_markdown(results: list[Any]) -> None:
+    """The six-arch rows as the README's Markdown table (medians; x host)."""
+    host = _host(results)
+    rows: dict[tuple[str, str], dict[str, float]] = {}
+    for r in results:
+        if r.arches == 6:
+            rows.setdefault((r.store, r.pipeline), {})[r.phase] = r.seconds
+    print("\n| pipeline (six arches) | cold s | x host | after change s | x host | no change s |")
+    print("|---|---|---|---|---|---|")
+    for (store, pipeline), phases in rows.items():
+        cells = []
+        for phase in PHASES:
+            seconds, base = phases.get(phase), host.get((store, 6, phase))
+            cells.append(f"{seconds:.2f}" if seconds is not None else "")
+            if phase != "no-op":
+                ratio = seconds / base if seconds is not None and base else None
+                cells.append(f"{ratio:.2f}" if ratio is not None else "")
+        print(f"| {pipeline} ({store}) | " + " | ".join(cells) + " |")
+
+
 def chart(
     results: list[Any],
     machine: dict[str, str],
@@ -111,7 +131,7 @@ def chart(
         linewidth=0.8,
         label=f"target cold ({TARGETS['cold']}x)",
     )
-    left.set_xticks(xs, labels, fontsize=8)
+    left.set_xticks(xs, labels, fontsize=8, rotation=15, ha="right")
     left.set_ylabel("time / host's own go build (1 = host)")
     left.set_title("six arches, ratio to the host", fontsize=10)
     left.legend(fontsize=8)
@@ -127,7 +147,7 @@ def chart(
         linewidth=0.8,
         label=f"target ({NOOP_TARGET_SECONDS:.0f} s)",
     )
-    right.set_xticks(range(len(noops)), noop_labels, fontsize=8)
+    right.set_xticks(range(len(noops)), noop_labels, fontsize=8, rotation=25, ha="right")
     right.set_ylabel("seconds (median)")
     right.set_title("nothing changed: the fixed cost of a run", fontsize=10)
     right.legend(fontsize=8)

@@ -55,6 +55,7 @@ from .conftest import (
 )
 
 ARCHES = ("amd64", "arm64", "arm/v7", "s390x")
+PAIR = ("amd64", "arm64")
 RUNNER_A = ("amd64", "arm/v7")
 RUNNER_B = ("arm64", "s390x")
 BINARY = "hello"
@@ -388,3 +389,23 @@ def test_zstd_layers_are_pushed_and_verify_reads_them(
     assert "ELF 64-bit LSB x86-64" in result.output, result.tail()
     assert "ELF 64-bit LSB AArch64" in result.output, result.tail()
     assert registry_tag_exists(project.registry, project.img, "pair")
+
+
+def test_per_arch_build_skips_what_did_not_change(
+    e2e_env: E2EEnv, tmp_path: Path, local_repos: set[str]
+) -> None:
+    """buildx's per-arch docker-build (--load) keeps the docker builder's stamps: again,
+    nothing builds; a source change builds every arch (the one-call targets always run)."""
+    project = buildx_project(e2e_env, tmp_path, local_repos, name="bxstamp", arches=PAIR)
+    first = project.make("docker-build")
+    assert first.returncode == 0, first.tail(40)
+    assert first.output.count("==> building ") == len(PAIR), first.tail()
+    again = project.make("docker-build")
+    assert again.returncode == 0, again.tail()
+    assert "==> building" not in again.output, again.tail()
+    assert again.output.count("==> up to date: ") == len(PAIR), again.tail()
+    main = project.path / "main.go"
+    main.write_text(main.read_text() + "\n// changed\n")
+    changed = project.make("docker-build")
+    assert changed.returncode == 0, changed.tail()
+    assert changed.output.count("==> building ") == len(PAIR), changed.tail()

@@ -159,6 +159,26 @@ def test_podman_docker_manifest_assembles_from_registry(
     check_list(rendered.registry, rendered.img, rendered.version, ARCHES)
 
 
+def test_podman_build_skips_what_did_not_change(rendered: MakeProject, e2e_env: E2EEnv) -> None:
+    """make docker-build again builds nothing; an image gone from podman's store, or a
+    source change, builds again (tests/e2e/test_stamps_e2e.py has every input, on docker)."""
+    again = rendered.make("docker-build", unset=("DOCKER",))
+    assert again.returncode == 0, again.tail()
+    assert "==> building" not in again.output, again.tail()
+    assert again.output.count("==> up to date: ") == len(ARCHES), again.tail()
+    removed = run_cmd([e2e_env.podman, "rmi", rendered.arch_ref("s390x")], env=rendered.env)
+    assert removed.returncode == 0, removed.tail()
+    gone = rendered.make("docker-build", unset=("DOCKER",))
+    assert gone.returncode == 0, gone.tail()
+    assert gone.output.count("==> building ") == 1, gone.tail()
+    assert f"==> building {rendered.arch_ref('s390x')} " in gone.output, gone.tail()
+    main = rendered.path / "main.go"
+    main.write_text(main.read_text() + "\n// changed\n")
+    changed = rendered.make("docker-build", unset=("DOCKER",))
+    assert changed.returncode == 0, changed.tail()
+    assert changed.output.count("==> building ") == len(ARCHES), changed.tail()
+
+
 def test_clean_removes_podman_images(rendered: MakeProject, e2e_env: E2EEnv) -> None:
     result = rendered.make("clean", unset=("DOCKER",))
     assert result.returncode == 0, result.tail()

@@ -30,7 +30,7 @@
 # Exported so check-vars (and help) read them from the environment: no value is
 # ever pasted into shell code before it has been checked.
 export IMG REGISTRY VERSION REVISION LATEST INSECURE DOCKER DOCKERFILE CONTEXT SOURCE THIS_MAKEFILE
-export EXTRA_BUILD_ARGS TAGS DIGESTS_DIR COSIGN_TLOG
+export EXTRA_BUILD_ARGS TAGS DIGESTS_DIR FORCE COSIGN_TLOG
 export GO_IMAGE RUNTIME_IMAGE
 
 override SUPPORTED_ARCHES := amd64 arm64 arm/v6 arm/v7 386 ppc64le s390x riscv64
@@ -103,6 +103,7 @@ check-vars:
 	@[[ $$COSIGN_TLOG =~ ^[01]$$ ]] || { \
 		echo "make: COSIGN_TLOG='$$COSIGN_TLOG' is not allowed: use 1 or 0" >&2; exit 2; }
 	@[[ $$INSECURE =~ ^[01]$$ ]] || { echo "make: INSECURE='$$INSECURE' is not allowed: use 1 or 0" >&2; exit 2; }
+	@[[ $$FORCE =~ ^[01]$$ ]] || { echo "make: FORCE='$$FORCE' is not allowed: use 1 or 0" >&2; exit 2; }
 	@for name in DOCKER DOCKERFILE CONTEXT DIGESTS_DIR; do \
 		[[ $${!name} =~ ^[A-Za-z0-9_./][A-Za-z0-9_./-]*$$ ]] || { \
 			echo "make: $$name='$${!name}' is not allowed: use a plain path" \
@@ -225,11 +226,83 @@ override run_verify = lists=($(LIST_IMAGES)); \
 		$(call check_platforms,"$${lists[@]}"); \
 	fi
 
-# One recipe line per image (the blank line before endef ends each line).
+# One recipe line per image (the blank line before endef ends each line), and its stamp's files.
 override define remove_image
 	if $(DOCKER) image inspect $(1) >/dev/null 2>&1; then $(DOCKER) image rm $(1); fi
+	$(if $(filter-out refused,$(STAMP_KEY)),rm -f $(BUILD_DIR)/$(STAMP_KEY)+$(lastword $(subst :, ,$(1))).*)
 
 endef
+
+# docker-build-<arch>: make's own up-to-date check, as thockin/go-build-template's
+# .container-* files do it. The stamp of an arch is remade (the Makefile's build_arch runs)
+# only when one of its inputs is newer. Each input is rewritten only when its content
+# differs, and every name is keyed by the per-arch image's full reference (a Makefile with
+# several images runs once per image): BUILD_DIR/REGISTRY+PORT/IMG+<arch>-VERSION. BUILD_DIR
+# is outside the build context (a file written there between two arches' builds would change
+# the context, and the compile step would run again for each arch): the user's cache,
+# $XDG_CACHE_HOME (else ~/.cache)/mkmultiarch/stamps. Two clones building one image share its
+# stamps: each one's context (inodes, ctimes) differs from the other's, so each builds.
+#   .id       the stamp: the image ID the build left in the local store
+#   .args     every value the build is given (its command line's settings, ARCHES, engine)
+#   .store    the image's ID in the local store now (empty without one): a removed or
+#             replaced image builds again; the build itself records the ID it made
+#   +context  every file of CONTEXT (type, mode, size, mtime, ctime, inode, path, link; a
+#             directory's path and mode) but .git, .mkmultiarch and .digests, which the
+#             generated .dockerignore leaves out; without GNU find it differs every run
+#   and DOCKERFILE and the make files (an edited recipe builds again).
+# FORCE=1 builds regardless. Not an input: a base image's tag that moved in its registry
+# (a clean checkout, as in CI, has new files: a release always builds). Where the names
+# are not plain (below), every arch builds every time, as without stamps.
+override BUILD_DIR := $(or $(value XDG_CACHE_HOME),$(value HOME)/.cache)/mkmultiarch/stamps
+# make reads these names as file names before check-vars runs: only a directory and a
+# reference of plain characters are used (check-vars refuses any other setting).
+override name_chars := a b c d e f g h i j k l m n o p q r s t u v w x y z A B C D E F G H I J K L M \
+	N O P Q R S T U V W X Y Z 0 1 2 3 4 5 6 7 8 9 . _ - / :
+override strip_chars = $(if $(2),$(call strip_chars,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,99,$(2))),$(1))
+override stamp_name := $(BUILD_DIR)/$(IMAGE):x-$(VERSION)
+override STAMP_KEY := $(if $(and $(filter 1,$(words $(stamp_name))),$(filter /%,$(stamp_name)),$(if \
+	$(call strip_chars,$(stamp_name),$(name_chars)),,ok)),$(subst :,+,$(IMAGE)),refused)
+override stamp = $(BUILD_DIR)/$(STAMP_KEY)+$(1)-$(VERSION)
+override STAMPS := $(foreach suffix,$(ARCH_SUFFIXES),$(call stamp,$(suffix)).id)
+override CONTEXT_STAMP := $(BUILD_DIR)/$(STAMP_KEY)+context
+override CONTEXT_DIR := $(patsubst %/,%,$(CONTEXT))
+override STAMP_VALUES := DOCKER DOCKERFILE CONTEXT VERSION REVISION SOURCE EXTRA_BUILD_ARGS ARCHES
+override STAMP_VALUES += BUILD_ARGS GO_IMAGE RUNTIME_IMAGE
+override stamp_values = $(foreach name,$(STAMP_VALUES),'$(name)=$(subst ','\'',$($(name)))') \
+	'platform=$(call platform,$(1))' 'tag=$(call arch_image,$(1))'
+override image_id = $(DOCKER) image inspect --format '{{.Id}}' $(call arch_image,$(1))
+# Stdin into the file $(1), only when it differs from what the file holds.
+override write_if_changed = { mkdir -p $(dir $(1)) && cat >$(1).$$$$ \
+	&& if cmp -s $(1).$$$$ $(1); then rm -f $(1).$$$$; else mv -f $(1).$$$$ $(1); fi; }
+.PHONY: stamp-input build-always
+
+override BUILT_ARCHES :=
+ifeq ($(STAMP_KEY),refused)
+$(BUILD_TARGETS): docker-build-%: check-vars check-builder | $(CLEAN_FIRST)
+	$(build_arch)
+else
+$(BUILD_TARGETS): docker-build-%: $(call stamp,%).id
+	$(if $(filter $*,$(BUILT_ARCHES)),,@echo '==> up to date: $(call arch_image,$*) (FORCE=1 builds it anyway)')
+
+$(STAMPS): $(call stamp,%).id: $(call stamp,%).args $(call stamp,%).store $(CONTEXT_STAMP) \
+		$(wildcard $(DOCKERFILE) $(THIS_MAKEFILE) $(MK_DIR)mk/*.mk) $(if $(filter 1,$(FORCE)),build-always) \
+		| check-builder $(CLEAN_FIRST)
+	@rm -f $@$(eval override BUILT_ARCHES += $*)
+	$(build_arch)
+	@id=$$($(call image_id,$*)); printf '%s\n' "$$id" | $(call write_if_changed,$(@:.id=.store))
+	@cp $(@:.id=.store) $@
+
+$(STAMPS:.id=.args): $(call stamp,%).args: stamp-input | check-builder $(CLEAN_FIRST)
+	@printf '%s\n' $(call stamp_values,$*) | $(call write_if_changed,$@)
+
+$(STAMPS:.id=.store): $(call stamp,%).store: stamp-input | check-builder $(CLEAN_FIRST)
+	@id=$$($(call image_id,$*) 2>/dev/null) || id=; printf '%s\n' "$$id" | $(call write_if_changed,$@)
+
+$(CONTEXT_STAMP): stamp-input | check-vars $(CLEAN_FIRST)
+	@{ find $(CONTEXT_DIR) \( $(foreach dir,.git .mkmultiarch .digests,-path $(CONTEXT_DIR)/$(dir) -o) \
+		-false \) -prune -o -type d -printf 'd %m %p\0' -o -printf '%y %m %s %T@ %C@ %i %p %l\0' \
+		| LC_ALL=C sort -z || echo "no listing: build anyway $$$$ $$RANDOM"; } | $(call write_if_changed,$@)
+endif
 
 # docker-check-<arch>: the gate below, on the image docker-build-<arch> made.
 .PHONY: $(CHECK_TARGETS)
