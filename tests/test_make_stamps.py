@@ -64,11 +64,11 @@ class Project:
         """Where the Makefile keeps the stamps: the user's cache (XDG_CACHE_HOME here)."""
         return self.state / "cache" / "mkmultiarch" / "stamps"
 
-    def make(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def make(self, *args: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
         env = {
             **os.environ,
             "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
-            "XDG_CACHE_HOME": str(self.state / "cache"),
+            "XDG_CACHE_HOME": str(cache or self.state / "cache"),
         }
         return subprocess.run(
             ["make", "--no-print-directory", f"DOCKER={self.client}", *args],
@@ -277,6 +277,18 @@ def test_a_cache_directory_that_is_not_plain_builds_every_time(project: Project)
         assert result.returncode == 0, result.stderr
         assert len(BUILT.findall(result.stdout)) == 3
     assert not odd.exists()
+
+
+def test_a_cache_directory_that_cannot_be_written_builds_every_time(project: Project) -> None:
+    """A read-only or odd HOME (a CI container's) turns the check off; it never fails a build."""
+    blocked = project.state / "not-a-directory"
+    blocked.write_text("a file where the cache directory would be\n")
+    for _ in range(2):
+        result = project.make("VERSION=1.0", f"ARCHES={ARCHES}", "docker-build", cache=blocked)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert len(BUILT.findall(result.stdout)) == 3
+        assert result.stdout.count("note: cannot write ") == 3
+    assert blocked.read_text() == "a file where the cache directory would be\n"
 
 
 def test_stamps_are_keyed_by_the_per_arch_image(project: Project) -> None:
