@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from mkmultiarch.arches import SUPPORTED_ARCHES
+from tests.support.makeplan import bake_as_builds
 from tests.support.rendering import CONFIGS, render_into
 
 GITHUB = ".github/workflows/multiarch.yml"
@@ -103,7 +104,8 @@ def run_script(shell: list[str], script: str, project: Path, env: dict[str, str]
         [*shell, script], cwd=project, env=full_env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    return [" ".join(line.split()) for line in result.stdout.replace("\\\n", " ").splitlines()]
+    lines = [" ".join(line.split()) for line in result.stdout.replace("\\\n", " ").splitlines()]
+    return [build for line in lines for build in bake_as_builds(line, project)]
 
 
 def arch_tagged(data: dict[str, Any], command: str) -> tuple[str, str]:

@@ -36,11 +36,16 @@ def client_script(state: Path) -> str:
         f"state={state}\n"
         'echo "$*" >>"$state/calls"\n'
         "if [[ $1 == version || ($1 == buildx && $2 == version) ]]; then exit 0; fi\n"
-        "if [[ $1 == build || ($1 == buildx && $2 == build) ]]; then\n"
-        '  prev=; for a in "$@"; do [[ $prev != --tag ]] || tag=$a; prev=$a; done\n'
-        '  n=$(( $(cat "$state/counter" 2>/dev/null || echo 0) + 1 ))\n'
-        '  echo "$n" >"$state/counter"\n'
-        '  mkdir -p "$state/store"; printf "sha256:%064d\\n" "$n" >"$state/store/${tag//\\//_}"\n'
+        "if [[ $1 == build || ($1 == buildx && ($2 == build || $2 == bake)) ]]; then\n"
+        '  tags=(); prev=; for a in "$@"; do\n'
+        '    [[ $prev != --tag ]] || tags+=("$a")\n'
+        '    [[ $prev != --set || $a != *.tags=* ]] || tags+=("${a#*.tags=}"); prev=$a\n'
+        "  done\n"
+        '  for tag in "${tags[@]}"; do\n'
+        '    n=$(( $(cat "$state/counter" 2>/dev/null || echo 0) + 1 ))\n'
+        '    echo "$n" >"$state/counter"; echo "$tag" >>"$state/built"\n'
+        '    mkdir -p "$state/store"; printf "sha256:%064d\\n" "$n" >"$state/store/${tag//\\//_}"\n'
+        "  done\n"
         "  exit 0\n"
         "fi\n"
         "if [[ $1 == image && ($2 == inspect || $2 == rm) ]]; then\n"
@@ -82,6 +87,7 @@ class Project:
         """Run make docker-build; return the arches it built (the rest must be up to date)."""
         calls = self.state / "calls"
         calls.unlink(missing_ok=True)
+        (self.state / "built").unlink(missing_ok=True)
         result = self.make("VERSION=1.0", f"ARCHES={ARCHES}", *args, "docker-build")
         assert result.returncode == 0, result.stdout + result.stderr
         assert "warning: undefined variable" not in result.stderr, result.stderr
@@ -89,8 +95,18 @@ class Project:
         skipped = UP_TO_DATE.findall(result.stdout)
         arches = next((a.split("=", 1)[1] for a in args if a.startswith("ARCHES=")), ARCHES)
         assert sorted(built + skipped) == sorted(a.replace("/", "-") for a in arches.split())
-        builds = [c for c in calls.read_text().splitlines() if re.match(r"(buildx )?build ", c)]
-        assert len(builds) == len(built)
+        images = self.state / "built"
+        assert len(images.read_text().splitlines() if images.exists() else []) == len(built)
+        builds = [
+            c for c in calls.read_text().splitlines() if re.match(r"(buildx )?(build|bake) ", c)
+        ]
+        if (
+            self.client == "docker"
+            and not (self.root / "mk" / "builder-buildx.mk").exists()
+            and built
+        ):
+            # The docker engine builds every changed arch of a run in one bake.
+            assert len(builds) == 1 and builds[0].startswith("buildx bake "), builds
         return built
 
     def remove_image(self, ref: str) -> None:

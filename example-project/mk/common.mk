@@ -250,7 +250,7 @@ override define remove_list
 endef
 
 # docker-build-<arch>: make's own up-to-date check, as thockin/go-build-template's
-# .container-* files do it. The stamp of an arch is remade (the Makefile's build_arch runs)
+# .container-* files do it. The stamp of an arch is remade (its arch is built)
 # only when one of its inputs is newer. Each input is rewritten only when its content
 # differs, and every name is keyed by the per-arch image's full reference (a Makefile with
 # several images runs once per image): BUILD_DIR/REGISTRY+PORT/IMG+<arch>-VERSION. BUILD_DIR
@@ -294,21 +294,53 @@ override write_if_changed = { mkdir -p $(dir $(1)) 2>/dev/null && cat >$(1).$$$$
 	2>/dev/null || { cat >/dev/null; rm -f $(1).$$$$; }
 .PHONY: stamp-input build-always
 
+# The stamp of a built arch: the image ID the build left in the local store.
+override define save_stamp
+	@id=$$($(call image_id,$(1))); printf '%s\n' "$$id" | $(call write_if_changed,$(call stamp,$(1)).store)
+	@cp $(call stamp,$(1)).store $(call stamp,$(1)).id 2>/dev/null \
+		|| echo 'note: cannot write $(BUILD_DIR): every arch builds'
+
+endef
+
 override BUILT_ARCHES :=
 ifeq ($(STAMP_KEY),refused)
 $(BUILD_TARGETS): docker-build-%: check-vars check-builder | $(CLEAN_FIRST)
-	$(build_arch)
+	$(call build_arch,$*)
 else
-$(BUILD_TARGETS): docker-build-%: $(call stamp,%).id
+# On the docker engine a stale stamp only marks its arch; build-stale then builds every
+# marked arch of the run at once (the Makefile's build_arches, one bake) and stamps each.
+# The run's arches: those its goals name when every goal is per-arch (docker-push-arm64),
+# else every arch. podman builds an arch when its stamp is remade (make -j: in parallel).
+override BAKING := $(filter docker,$(ENGINE))
+override goal_arches := $(foreach goal,$(filter-out clean,$(MAKECMDGOALS)),$(patsubst \
+	docker-build-%,%,$(patsubst docker-check-%,%,$(patsubst docker-push-%,%,$(goal)))))
+override RUN_ARCHES := $(if $(filter-out $(ARCH_SUFFIXES),$(goal_arches)),$(ARCH_SUFFIXES),$(goal_arches))
+# For the Makefile's build_arches: each arch's bake target (its platform and tag), and the
+# lines it prints before it builds.
+override bake_targets = $(subst $(space),$(comma),$(patsubst %,"%":{},$(1)))
+override comma := ,
+override bake_arches = $(foreach arch,$(1),--set $(arch).platform=$(call platform,$(arch)) \
+	--set $(arch).tags=$(call arch_image,$(arch)))
+override images_and_platforms = $(foreach arch,$(1),$(call arch_image,$(arch)) $(call platform,$(arch)))
+# Asked when the arches are built (never by make -n, which runs no client): a Docker 20.10
+# client without the buildx plugin builds them one by one.
+override has_bake = $(if $(findstring n,$(firstword -$(MAKEFLAGS))),yes,$(shell \
+	$(DOCKER) buildx version >/dev/null 2>&1 && echo yes))
+$(BUILD_TARGETS): docker-build-%: $(call stamp,%).id $(if $(BAKING),build-stale)
 	$(if $(filter $*,$(BUILT_ARCHES)),,@echo '==> up to date: $(call arch_image,$*) (FORCE=1 builds it anyway)')
 
 $(STAMPS): $(call stamp,%).id: $(call stamp,%).args $(call stamp,%).store $(CONTEXT_STAMP) \
 		$(wildcard $(DOCKERFILE) $(THIS_MAKEFILE) $(MK_DIR)mk/*.mk) $(if $(filter 1,$(FORCE)),build-always) \
 		| check-builder $(CLEAN_FIRST)
 	@rm -f $@$(eval override BUILT_ARCHES += $*)
-	$(build_arch)
-	@id=$$($(call image_id,$*)); printf '%s\n' "$$id" | $(call write_if_changed,$(@:.id=.store))
-	@cp $(@:.id=.store) $@ 2>/dev/null || echo 'note: cannot write $(BUILD_DIR): every arch builds'
+	$(if $(BAKING),,$(call build_arch,$*))
+	$(if $(BAKING),,$(call save_stamp,$*))
+
+.PHONY: build-stale
+build-stale: $(foreach arch,$(RUN_ARCHES),$(call stamp,$(arch)).id) | check-builder $(CLEAN_FIRST)
+	$(if $(BUILT_ARCHES),$(if $(has_bake),$(call build_arches,$(BUILT_ARCHES)),$(foreach \
+		arch,$(BUILT_ARCHES),$(call build_arch,$(arch)))))
+	$(foreach arch,$(BUILT_ARCHES),$(call save_stamp,$(arch)))
 
 $(STAMPS:.id=.args): $(call stamp,%).args: stamp-input | check-builder $(CLEAN_FIRST)
 	@printf '%s\n' $(call stamp_values,$*) | $(call write_if_changed,$@)

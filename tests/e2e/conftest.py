@@ -16,6 +16,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -426,6 +427,23 @@ def run_cmd(
 def unique_name(prefix: str) -> str:
     """``prefix-<8 hex>``: image names and versions no other test (or run) uses."""
     return f"{prefix}-{secrets.token_hex(4)}"
+
+
+# A compile step in BuildKit's plain output: `#14 [build 6/6] RUN ... go build`, with the bake
+# target's name before `build` when the docker engine built several arches in one bake.
+COMPILE_STEP = re.compile(r"^#(\d+) \[(?:[\w-]+ )?build \d+/\d+\] RUN .*go build", re.MULTILINE)
+
+
+def compile_runs(output: str) -> tuple[int, int]:
+    """(builds, compile steps run) in make's OUTPUT: each build (one `docker build`, or one
+    bake of several arches) starts at its `==> building` lines; a compile step ran when its
+    step number says DONE there, not CACHED. Step numbers restart with each build."""
+    builds = runs = 0
+    for block in re.split(r"^==> building .*\n", output, flags=re.MULTILINE)[1:]:
+        steps = set(COMPILE_STEP.findall(block))
+        builds += bool(steps)
+        runs += sum(bool(re.search(rf"^#{step} DONE", block, re.MULTILINE)) for step in steps)
+    return builds, runs
 
 
 def arch_suffix(arch: str) -> str:

@@ -234,7 +234,7 @@ override define remove_image
 endef
 
 # docker-build-<arch>: make's own up-to-date check, as thockin/go-build-template's
-# .container-* files do it. The stamp of an arch is remade (the Makefile's build_arch runs)
+# .container-* files do it. The stamp of an arch is remade (its arch is built)
 # only when one of its inputs is newer. Each input is rewritten only when its content
 # differs, and every name is keyed by the per-arch image's full reference (a Makefile with
 # several images runs once per image): BUILD_DIR/REGISTRY+PORT/IMG+<arch>-VERSION. BUILD_DIR
@@ -278,10 +278,18 @@ override write_if_changed = { mkdir -p $(dir $(1)) 2>/dev/null && cat >$(1).$$$$
 	2>/dev/null || { cat >/dev/null; rm -f $(1).$$$$; }
 .PHONY: stamp-input build-always
 
+# The stamp of a built arch: the image ID the build left in the local store.
+override define save_stamp
+	@id=$$($(call image_id,$(1))); printf '%s\n' "$$id" | $(call write_if_changed,$(call stamp,$(1)).store)
+	@cp $(call stamp,$(1)).store $(call stamp,$(1)).id 2>/dev/null \
+		|| echo 'note: cannot write $(BUILD_DIR): every arch builds'
+
+endef
+
 override BUILT_ARCHES :=
 ifeq ($(STAMP_KEY),refused)
 $(BUILD_TARGETS): docker-build-%: check-vars check-builder | $(CLEAN_FIRST)
-	$(build_arch)
+	$(call build_arch,$*)
 else
 $(BUILD_TARGETS): docker-build-%: $(call stamp,%).id
 	$(if $(filter $*,$(BUILT_ARCHES)),,@echo '==> up to date: $(call arch_image,$*) (FORCE=1 builds it anyway)')
@@ -290,9 +298,8 @@ $(STAMPS): $(call stamp,%).id: $(call stamp,%).args $(call stamp,%).store $(CONT
 		$(wildcard $(DOCKERFILE) $(THIS_MAKEFILE) $(MK_DIR)mk/*.mk) $(if $(filter 1,$(FORCE)),build-always) \
 		| check-builder $(CLEAN_FIRST)
 	@rm -f $@$(eval override BUILT_ARCHES += $*)
-	$(build_arch)
-	@id=$$($(call image_id,$*)); printf '%s\n' "$$id" | $(call write_if_changed,$(@:.id=.store))
-	@cp $(@:.id=.store) $@ 2>/dev/null || echo 'note: cannot write $(BUILD_DIR): every arch builds'
+	$(call build_arch,$*)
+	$(call save_stamp,$*)
 
 $(STAMPS:.id=.args): $(call stamp,%).args: stamp-input | check-builder $(CLEAN_FIRST)
 	@printf '%s\n' $(call stamp_values,$*) | $(call write_if_changed,$@)
