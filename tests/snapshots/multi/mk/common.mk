@@ -302,7 +302,17 @@ override STAMP_VALUES += ENGINE TRANSFER_FLAGS GO_IMAGE RUNTIME_IMAGE
 override STAMP_VALUES += COMPILE_ARCHES IMAGE_NAME
 override stamp_values = $(foreach name,$(STAMP_VALUES),'$(name)=$(subst ','\'',$($(name)))') \
 	'platform=$(call platform,$(1))' 'tag=$(call arch_image,$(1))'
-override image_id = $(DOCKER) image inspect --format '{{.Id}}' $(call arch_image,$(1))
+# The image IDs of the arches $(1) in the local store, read in one client call (lines of ID
+# and tags; docker names docker.io images without docker.io/ and library/, podman with it),
+# each written to its .store file (empty without an image).
+override familiar = $(patsubst docker.io/%,%,$(patsubst docker.io/library/%,%,$(1)))
+override write_store_ids = lines=$$($(DOCKER) image inspect \
+	--format '{{.Id}}{{range .RepoTags}} {{.}}{{end}}' $(foreach arch,$(1),$(call arch_image,$(arch))) \
+	2>/dev/null) || true; declare -A ids=(); \
+	while read -r id tags; do for tag in $$tags; do ids[$$tag]=$$id; done; done <<<"$$lines"; \
+	$(foreach arch,$(1),$(call write_store_id,$(call arch_image,$(arch)),$(call stamp,$(arch)).store))
+override write_store_id = printf '%s\n' "$${ids[$(1)]:-$${ids[$(call familiar,$(1))]:-}}" \
+	| $(call write_if_changed,$(2));
 # Stdin into the file $(1), only when it differs from what the file holds. Where BUILD_DIR
 # cannot be written (a read-only HOME), nothing is: the stamp is never made, every arch builds.
 override write_if_changed = { mkdir -p $(dir $(1)) 2>/dev/null && cat >$(1).$$$$ \
@@ -311,11 +321,11 @@ override write_if_changed = { mkdir -p $(dir $(1)) 2>/dev/null && cat >$(1).$$$$
 .PHONY: stamp-input build-always
 
 # The stamp of a built arch: the image ID the build left in the local store.
-override define save_stamp
-	@id=$$($(call image_id,$(1))); printf '%s\n' "$$id" | $(call write_if_changed,$(call stamp,$(1)).store)
-	@cp $(call stamp,$(1)).store $(call stamp,$(1)).id 2>/dev/null \
+# The stamps of the built arches $(1): the image IDs the builds left in the local store.
+override define save_stamps
+	@$(call write_store_ids,$(1))
+	@$(foreach arch,$(1),cp $(call stamp,$(arch)).store $(call stamp,$(arch)).id 2>/dev/null &&) true \
 		|| echo 'note: cannot write $(BUILD_DIR): every arch builds'
-
 endef
 
 override BUILT_ARCHES :=
@@ -350,19 +360,24 @@ $(STAMPS): $(call stamp,%).id: $(call stamp,%).args $(call stamp,%).store $(CONT
 		| check-builder $(CLEAN_FIRST)
 	@rm -f $@$(eval override BUILT_ARCHES += $*)
 	$(if $(BAKING),,$(call build_arch,$*))
-	$(if $(BAKING),,$(call save_stamp,$*))
+	$(if $(BAKING),,$(call save_stamps,$*))
 
 .PHONY: build-stale
 build-stale: $(foreach arch,$(RUN_ARCHES),$(call stamp,$(arch)).id) | check-builder $(CLEAN_FIRST)
 	$(if $(BUILT_ARCHES),$(if $(has_bake),$(call build_arches,$(BUILT_ARCHES)),$(foreach \
 		arch,$(BUILT_ARCHES),$(call build_arch,$(arch)))))
-	$(foreach arch,$(BUILT_ARCHES),$(call save_stamp,$(arch)))
+	$(if $(BUILT_ARCHES),$(call save_stamps,$(BUILT_ARCHES)))
 
 $(STAMPS:.id=.args): $(call stamp,%).args: stamp-input | check-builder $(CLEAN_FIRST)
 	@printf '%s\n' $(call stamp_values,$*) | $(call write_if_changed,$@)
 
-$(STAMPS:.id=.store): $(call stamp,%).store: stamp-input | check-builder $(CLEAN_FIRST)
-	@id=$$($(call image_id,$*) 2>/dev/null) || id=; printf '%s\n' "$$id" | $(call write_if_changed,$@)
+# Every arch's .store in one client call (store-ids); make reads each file's time after.
+$(STAMPS:.id=.store): $(call stamp,%).store: store-ids
+	@:
+
+.PHONY: store-ids
+store-ids: stamp-input | check-builder $(CLEAN_FIRST)
+	@$(call write_store_ids,$(ARCH_SUFFIXES))
 
 $(CONTEXT_STAMP): stamp-input | check-vars $(CLEAN_FIRST)
 	@{ find $(CONTEXT_DIR) \( $(foreach dir,.git .mkmultiarch .digests,-path $(CONTEXT_DIR)/$(dir) -o) \
