@@ -309,7 +309,7 @@ override familiar = $(patsubst docker.io/%,%,$(patsubst docker.io/library/%,%,$(
 override write_store_ids = lines=$$($(DOCKER) image inspect \
 	--format '{{.Id}}{{range .RepoTags}} {{.}}{{end}}' $(foreach arch,$(1),$(call arch_image,$(arch))) \
 	2>/dev/null) || true; declare -A ids=(); \
-	while read -r id tags; do for tag in $$tags; do ids[$$tag]=$$id; done; done <<<"$$lines"; \
+	while read -r id names; do for name in $$names; do ids[$$name]=$$id; done; done <<<"$$lines"; \
 	$(foreach arch,$(1),$(call write_store_id,$(call arch_image,$(arch)),$(call stamp,$(arch)).store))
 override write_store_id = printf '%s\n' "$${ids[$(1)]:-$${ids[$(call familiar,$(1))]:-}}" \
 	| $(call write_if_changed,$(2));
