@@ -82,8 +82,9 @@ def chart(
     load: list[float],
     path: Path,
 ) -> None:
-    """Left: cold and after-a-change time as a ratio to the host (1 = the host's own go
-    build); right: the no-change run in seconds, on its own axis. Six arches."""
+    """One row per image store. Left: cold and after-a-change time as a ratio to the host
+    (1 = the host's own go build); right: the no-change run in seconds, on its own axis.
+    Six arches."""
     try:
         import matplotlib
 
@@ -94,71 +95,91 @@ def chart(
         return
     host = _host(results)
     six = [r for r in results if r.arches == 6]
-    names: list[tuple[str, str]] = []
-    for r in six:
-        if (r.store, r.pipeline) not in names and r.pipeline != HOST:
-            names.append((r.store, r.pipeline))
-    several = len(engines) > 1
-    labels = [f"{name}\n({store})" if several else name for store, name in names]
     seconds = {(r.store, r.pipeline, r.phase): r.seconds for r in six}
-
-    def ratio(store: str, name: str, phase: str) -> float:
-        base = host.get((store, 6, phase))
-        value = seconds.get((store, name, phase))
-        return value / base if value is not None and base else 0.0
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [3, 2]})
-    xs = list(range(len(names)))
-    for offset, phase, label in (
-        (-0.2, "cold", "cold"),
-        (0.2, "change", "after a one-line change"),
-    ):
-        values = [ratio(store, name, phase) for store, name in names]
-        bars = left.bar([x + offset for x in xs], values, 0.4, label=label)
-        left.bar_label(bars, labels=[f"{v:.2f}" if v else "" for v in values], fontsize=7)
-    left.axhline(1.0, color="black", linewidth=0.8)
-    left.axhline(
-        TARGETS["change"],
-        color="tab:orange",
-        linestyle="--",
-        linewidth=0.8,
-        label=f"target after a change ({TARGETS['change']}x)",
+    stores = list(engines)
+    fig, axes = plt.subplots(
+        len(stores),
+        2,
+        figsize=(12, 4.2 * len(stores)),
+        gridspec_kw={"width_ratios": [3, 2]},
+        squeeze=False,
     )
-    left.axhline(
-        TARGETS["cold"],
-        color="tab:blue",
-        linestyle=":",
-        linewidth=0.8,
-        label=f"target cold ({TARGETS['cold']}x)",
-    )
-    left.set_xticks(xs, labels, fontsize=8, rotation=15, ha="right")
-    left.set_ylabel("time / host's own go build (1 = host)")
-    left.set_title("six arches, ratio to the host", fontsize=10)
-    left.legend(fontsize=8)
-    noop_names = [(s, n) for s, n in names] + [(s, HOST) for s in engines]
-    noop_labels = [f"{n}\n({s})" if several else n for s, n in noop_names]
-    noops = [seconds.get((s, n, "no-op"), 0.0) for s, n in noop_names]
-    bars = right.bar(range(len(noops)), noops, 0.6, color="tab:green")
-    right.bar_label(bars, fmt="%.2f", fontsize=7)
-    right.axhline(
-        NOOP_TARGET_SECONDS,
-        color="tab:orange",
-        linestyle="--",
-        linewidth=0.8,
-        label=f"target ({NOOP_TARGET_SECONDS:.0f} s)",
-    )
-    right.set_xticks(range(len(noops)), noop_labels, fontsize=8, rotation=25, ha="right")
-    right.set_ylabel("seconds (median)")
-    right.set_title("nothing changed: the fixed cost of a run", fontsize=10)
-    right.legend(fontsize=8)
-    engine_text = "; ".join(
-        f"Docker {e['docker']}, buildx {e['buildx']}, {store} store" for store, e in engines.items()
-    )
+    for row, store in enumerate(stores):
+        names = list(dict.fromkeys(r.pipeline for r in six if r.store == store))
+        _ratio_panel(axes[row][0], store, [n for n in names if n != HOST], seconds, host, row == 0)
+        _noop_panel(axes[row][1], store, names, seconds, row == 0)
+    engine = engines[stores[0]]
     fig.suptitle(
-        f"mkmultiarch vs the host's go build: {machine['cores']} cores ({machine['cpu']}), "
-        f"{engine_text}\nload average {' to '.join(f'{x:.1f}' for x in load)} during the run",
+        f"mkmultiarch vs the host's go build, six arches: {machine['cores']} cores "
+        f"({machine['cpu']}), Docker {engine['docker']}, buildx {engine['buildx']}, "
+        f"{' and '.join(stores)} image store{'s' if len(stores) > 1 else ''}; "
+        f"load average {' to '.join(f'{x:.1f}' for x in load)} during the run",
         fontsize=9,
     )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     print(f"wrote {path}")
+
+
+def _ratio_panel(
+    axis: Any,
+    store: str,
+    names: list[str],
+    seconds: dict[tuple[str, str, str], float],
+    host: dict[tuple[str, int, str], float],
+    legend: bool,
+) -> None:
+    """Cold and after-a-change bars of STORE's pipelines, as ratios to its host row."""
+
+    def ratio(name: str, phase: str) -> float:
+        base = host.get((store, 6, phase))
+        value = seconds.get((store, name, phase))
+        return value / base if value is not None and base else 0.0
+
+    xs = list(range(len(names)))
+    tallest = 0.0
+    for offset, phase, label in (
+        (-0.2, "cold", "cold"),
+        (0.2, "change", "after a one-line change"),
+    ):
+        values = [ratio(name, phase) for name in names]
+        tallest = max([tallest, *values])
+        bars = axis.bar([x + offset for x in xs], values, 0.4, label=label)
+        axis.bar_label(bars, labels=[f"{v:.2f}" if v else "" for v in values], fontsize=7)
+    axis.axhline(1.0, color="black", linewidth=0.8)
+    for target, style, color, text in (
+        (TARGETS["change"], "--", "tab:orange", "target after a change"),
+        (TARGETS["cold"], ":", "tab:blue", "target cold"),
+    ):
+        label = f"{text} ({target}x)"
+        axis.axhline(target, color=color, linestyle=style, linewidth=0.8, label=label)
+    axis.set_ylim(0, max(tallest, TARGETS["change"]) * 1.3)
+    axis.set_xticks(xs, names, fontsize=8, rotation=20, ha="right")
+    axis.set_ylabel("time / host's go build")
+    axis.set_title(f"{store} store: ratio to the host (lower is better)", fontsize=10)
+    if legend:
+        axis.legend(fontsize=7, loc="upper left", ncol=2)
+
+
+def _noop_panel(
+    axis: Any,
+    store: str,
+    names: list[str],
+    seconds: dict[tuple[str, str, str], float],
+    legend: bool,
+) -> None:
+    """STORE's nothing-changed runs in seconds, the host's last."""
+    names = [n for n in names if n != HOST] + [HOST]
+    values = [seconds.get((store, name, "no-op"), 0.0) for name in names]
+    bars = axis.bar(range(len(values)), values, 0.6, color="tab:green")
+    axis.bar_label(bars, fmt="%.2f", fontsize=7)
+    label = f"target ({NOOP_TARGET_SECONDS:.0f} s)"
+    axis.axhline(
+        NOOP_TARGET_SECONDS, color="tab:orange", linestyle="--", linewidth=0.8, label=label
+    )
+    axis.set_ylim(0, max([*values, NOOP_TARGET_SECONDS]) * 1.25)
+    axis.set_xticks(range(len(values)), names, fontsize=8, rotation=20, ha="right")
+    axis.set_ylabel("seconds (median)")
+    axis.set_title(f"{store} store: nothing changed, the fixed cost of a run", fontsize=10)
+    if legend:
+        axis.legend(fontsize=7, loc="upper left")
