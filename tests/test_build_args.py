@@ -88,3 +88,28 @@ def test_a_go_setting_on_a_dockerfile_project_is_refused_not_ignored(
     assert f'pass it to your Dockerfile as EXTRA_BUILD_ARGS="{name}=..."' in result.stderr
     # From the environment it is not this Makefile's business (CI may set it for others).
     assert make(root, "-n", "VERSION=1", "docker-build", env={name: "x"}).returncode == 0
+
+
+DOCKER_BUILDER = [name for name, data in CONFIGS.items() if data.get("builder") != "buildx"]
+
+
+@pytest.mark.parametrize("name", DOCKER_BUILDER)
+def test_the_bake_builds_what_build_arch_builds(tmp_path: Path, name: str) -> None:
+    """The Makefile's two build recipes stay in step: the docker engine's one bake of every
+    changed arch (build_arches) passes each arch exactly the platform, build args, Dockerfile,
+    tag and context that build_arch passes it one by one (podman's path, and a client
+    without buildx). Read from `make -n` with each client, the bake as the builds it stands
+    for (tests/support/makeplan.py)."""
+    root = project(tmp_path, name)
+    data = CONFIGS[name]
+    goals = ["docker-build-" + data["images"][0]["name"]] if "images" in data else ["docker-build"]
+    settings = ["VERSION=1.0", "ARCHES=amd64 arm/v7", "EXTRA_BUILD_ARGS=FLAVOUR=full LIST=a,b"]
+
+    def builds(client: str) -> list[str]:
+        commands = plan(root, f"DOCKER={client}", *settings, *goals)
+        found = [c.replace(f"{client} build ", "build ", 1) for c in commands]
+        return [c for c in found if c.startswith("build ")]
+
+    baked, one_by_one = builds("docker"), builds("podman")
+    assert len(baked) == 2, baked  # amd64 and arm/v7
+    assert baked == one_by_one
