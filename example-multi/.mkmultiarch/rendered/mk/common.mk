@@ -320,7 +320,6 @@ override write_if_changed = { mkdir -p $(dir $(1)) 2>/dev/null && cat >$(1).$$$$
 	2>/dev/null || { cat >/dev/null; rm -f $(1).$$$$; }
 .PHONY: stamp-input build-always
 
-# The stamp of a built arch: the image ID the build left in the local store.
 # The stamps of the built arches $(1): the image IDs the builds left in the local store.
 override define save_stamps
 	@$(call write_store_ids,$(1))
