@@ -30,14 +30,17 @@ override BUILDX_NO_DEFAULT_ATTESTATIONS := 1
 export DOCKER_BUILDKIT BUILDX_NO_DEFAULT_ATTESTATIONS
 
 # One rule: BuildKit. DOCKER_BUILDKIT must be 1, and the client needs the buildx
-# plugin unless it is Docker 20.10-22, which has BuildKit built in.
+# plugin unless it is Docker 20.10-22, which has BuildKit built in. HAS_BUILDX keeps the
+# answer for build-stale (bake with it, else one build per arch); make -n asks no client.
 .PHONY: check-builder
 check-builder: check-vars
 	@[[ $$DOCKER_BUILDKIT == 1 ]] || { \
 		echo "make: DOCKER_BUILDKIT=$$DOCKER_BUILDKIT: BuildKit is required; the legacy builder writes" \
 			"the build host's arch into every image config. Unset DOCKER_BUILDKIT or set it to 1." >&2; \
 		exit 2; }
-	@if ! $(DOCKER) buildx version >/dev/null 2>&1; then \
+	@$(eval override HAS_BUILDX := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),yes,$(shell \
+		$(DOCKER) buildx version >/dev/null 2>&1 && echo yes)))has_buildx='$(HAS_BUILDX)'; \
+	if [[ -z $$has_buildx ]]; then \
 		client=$$($(DOCKER) version --format '{{.Client.Version}}' 2>/dev/null || true); \
 		if [[ ! $$client =~ ^2[0-2]\. ]]; then \
 			echo "make: BuildKit is required, but '$$DOCKER' (client $${client:-unknown}) has no buildx" \

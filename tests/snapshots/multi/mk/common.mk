@@ -64,6 +64,7 @@ override SEMVER_TEXT := $(patsubst v%,%,$(VERSION))
 override SEMVER_CORE := $(firstword $(subst -, ,$(SEMVER_TEXT)))
 override SEMVER_PARTS := $(subst ., ,$(SEMVER_CORE))
 override space := $(subst ,, )
+override comma := ,
 override SEMVER_NUMBERS := $(foreach part,$(SEMVER_PARTS),$(call is_number,$(part)))
 override SEMVER := $(and $(filter 3,$(words $(SEMVER_NUMBERS))),$(filter $(SEMVER_CORE),$(subst \
 	$(space),.,$(strip $(SEMVER_PARTS)))))
@@ -327,7 +328,10 @@ override define save_stamps
 		|| echo 'note: cannot write $(BUILD_DIR): every arch builds'
 endef
 
-override BUILT_ARCHES :=
+# The arches whose stamps are stale in this run, and whether build-stale builds them all
+# at once (BAKING: the docker engine of builder: docker) or each stamp's rule builds its own.
+override STALE_ARCHES :=
+override BAKING := $(filter docker,$(ENGINE))
 ifeq ($(STAMP_KEY),refused)
 $(BUILD_TARGETS): docker-build-%: check-vars check-builder | $(CLEAN_FIRST)
 	$(call build_arch,$*)
@@ -336,36 +340,30 @@ else
 # marked arch of the run at once (the Makefile's build_arches, one bake) and stamps each.
 # The run's arches: those its goals name when every goal is per-arch (docker-push-arm64),
 # else every arch. podman builds an arch when its stamp is remade (make -j: in parallel).
-override BAKING := $(filter docker,$(ENGINE))
 override goal_arches := $(foreach goal,$(filter-out clean,$(MAKECMDGOALS)),$(patsubst \
 	docker-build-%,%,$(patsubst docker-check-%,%,$(patsubst docker-push-%,%,$(goal)))))
 override RUN_ARCHES := $(if $(filter-out $(ARCH_SUFFIXES),$(goal_arches)),$(ARCH_SUFFIXES),$(goal_arches))
 # For the Makefile's build_arches: each arch's bake target (its platform and tag), and the
 # lines it prints before it builds.
 override bake_targets = $(subst $(space),$(comma),$(patsubst %,"%":{},$(1)))
-override comma := ,
 override bake_arches = $(foreach arch,$(1),--set $(arch).platform=$(call platform,$(arch)) \
 	--set $(arch).tags=$(call arch_image,$(arch)))
 override images_and_platforms = $(foreach arch,$(1),$(call arch_image,$(arch)) $(call platform,$(arch)))
-# Asked when the arches are built (never by make -n, which runs no client): a Docker 20.10
-# client without the buildx plugin builds them one by one.
-override has_bake = $(if $(findstring n,$(firstword -$(MAKEFLAGS))),yes,$(shell \
-	$(DOCKER) buildx version >/dev/null 2>&1 && echo yes))
 $(BUILD_TARGETS): docker-build-%: $(call stamp,%).id $(if $(BAKING),build-stale)
-	$(if $(filter $*,$(BUILT_ARCHES)),,@echo '==> up to date: $(call arch_image,$*) (FORCE=1 builds it anyway)')
+	$(if $(filter $*,$(STALE_ARCHES)),,@echo '==> up to date: $(call arch_image,$*) (FORCE=1 builds it anyway)')
 
 $(STAMPS): $(call stamp,%).id: $(call stamp,%).args $(call stamp,%).store $(CONTEXT_STAMP) \
 		$(wildcard $(DOCKERFILE) $(THIS_MAKEFILE) $(MK_DIR)mk/*.mk) $(if $(filter 1,$(FORCE)),build-always) \
 		| check-builder $(CLEAN_FIRST)
-	@rm -f $@$(eval override BUILT_ARCHES += $*)
+	@rm -f $@$(eval override STALE_ARCHES += $*)
 	$(if $(BAKING),,$(call build_arch,$*))
 	$(if $(BAKING),,$(call save_stamps,$*))
 
 .PHONY: build-stale
 build-stale: $(foreach arch,$(RUN_ARCHES),$(call stamp,$(arch)).id) | check-builder $(CLEAN_FIRST)
-	$(if $(BUILT_ARCHES),$(if $(has_bake),$(call build_arches,$(BUILT_ARCHES)),$(foreach \
-		arch,$(BUILT_ARCHES),$(call build_arch,$(arch)))))
-	$(if $(BUILT_ARCHES),$(call save_stamps,$(BUILT_ARCHES)))
+	$(if $(STALE_ARCHES),$(if $(HAS_BUILDX),$(call build_arches,$(STALE_ARCHES)),$(foreach \
+		arch,$(STALE_ARCHES),$(call build_arch,$(arch)))))
+	$(if $(STALE_ARCHES),$(call save_stamps,$(STALE_ARCHES)))
 
 $(STAMPS:.id=.args): $(call stamp,%).args: stamp-input | check-builder $(CLEAN_FIRST)
 	@printf '%s\n' $(call stamp_values,$*) | $(call write_if_changed,$@)

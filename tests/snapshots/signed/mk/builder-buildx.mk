@@ -23,7 +23,6 @@ check-builder: check-vars
 			"builder: docker. See: mkmultiarch doctor" >&2; \
 		exit 2; }
 
-override comma := ,
 override PLATFORMS := $(subst $(space),$(comma),$(strip $(foreach suffix,$(ARCH_SUFFIXES),$(call platform,$(suffix)))))
 # OCI media types, so the index can carry annotations (a Docker manifest list has none).
 override INSECURE_OUTPUT := ,oci-mediatypes=true$(if $(filter 1,$(INSECURE)),$(comma)registry.insecure=true)

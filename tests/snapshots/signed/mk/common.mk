@@ -60,6 +60,7 @@ override SEMVER_TEXT := $(patsubst v%,%,$(VERSION))
 override SEMVER_CORE := $(firstword $(subst -, ,$(SEMVER_TEXT)))
 override SEMVER_PARTS := $(subst ., ,$(SEMVER_CORE))
 override space := $(subst ,, )
+override comma := ,
 override SEMVER_NUMBERS := $(foreach part,$(SEMVER_PARTS),$(call is_number,$(part)))
 override SEMVER := $(and $(filter 3,$(words $(SEMVER_NUMBERS))),$(filter $(SEMVER_CORE),$(subst \
 	$(space),.,$(strip $(SEMVER_PARTS)))))
@@ -295,20 +296,23 @@ override define save_stamps
 		|| echo 'note: cannot write $(BUILD_DIR): every arch builds'
 endef
 
-override BUILT_ARCHES :=
+# The arches whose stamps are stale in this run, and whether build-stale builds them all
+# at once (BAKING: the docker engine of builder: docker) or each stamp's rule builds its own.
+override STALE_ARCHES :=
+override BAKING :=
 ifeq ($(STAMP_KEY),refused)
 $(BUILD_TARGETS): docker-build-%: check-vars check-builder | $(CLEAN_FIRST)
 	$(call build_arch,$*)
 else
 $(BUILD_TARGETS): docker-build-%: $(call stamp,%).id
-	$(if $(filter $*,$(BUILT_ARCHES)),,@echo '==> up to date: $(call arch_image,$*) (FORCE=1 builds it anyway)')
+	$(if $(filter $*,$(STALE_ARCHES)),,@echo '==> up to date: $(call arch_image,$*) (FORCE=1 builds it anyway)')
 
 $(STAMPS): $(call stamp,%).id: $(call stamp,%).args $(call stamp,%).store $(CONTEXT_STAMP) \
 		$(wildcard $(DOCKERFILE) $(THIS_MAKEFILE) $(MK_DIR)mk/*.mk) $(if $(filter 1,$(FORCE)),build-always) \
 		| check-builder $(CLEAN_FIRST)
-	@rm -f $@$(eval override BUILT_ARCHES += $*)
-	$(call build_arch,$*)
-	$(call save_stamps,$*)
+	@rm -f $@$(eval override STALE_ARCHES += $*)
+	$(if $(BAKING),,$(call build_arch,$*))
+	$(if $(BAKING),,$(call save_stamps,$*))
 
 $(STAMPS:.id=.args): $(call stamp,%).args: stamp-input | check-builder $(CLEAN_FIRST)
 	@printf '%s\n' $(call stamp_values,$*) | $(call write_if_changed,$@)
