@@ -41,13 +41,17 @@ def test_the_seed_line_cleans_then_builds_every_image(project: Path) -> None:
     lines = plan(project, "VERSION=1.0", "clean", "docker-build")
     runs = _runs(lines)
     own = {"server": ARCHES, "worker": ("amd64", "arm64"), "cli": ARCHES}
-    # Clean first; then one run per image and arch: goals sharing an image and arch share
-    # its run, so no two runs build one tag at once.
+    # Clean first; then one run per image, which builds all its arches at once: goals
+    # sharing an image share its run, so no two runs build one tag at once.
     assert runs == [f"IMAGE_NAME={name} DIGESTS_DIR=.digests/{name} clean" for name in own] + [
-        f"IMAGE_NAME={name} DIGESTS_DIR=.digests/{name} docker-build-{suffix}"
-        for name, suffixes in own.items()
-        for suffix in suffixes
+        f"IMAGE_NAME={name} DIGESTS_DIR=.digests/{name} docker-build" for name in own
     ]
+    bakes = [
+        line
+        for line in make(project, "-n", "VERSION=1.0", "docker-build").stdout.splitlines()
+        if line.startswith("docker buildx bake ")
+    ]
+    assert len(bakes) == 3
     # Each image's own arches: 4 + 2 + 4 builds, each its own tag and stage.
     builds = _builds(lines)
     assert len(builds) == 10
@@ -58,16 +62,18 @@ def test_the_seed_line_cleans_then_builds_every_image(project: Path) -> None:
 def test_docker_push_checks_every_image_before_any_list(project: Path) -> None:
     lines = plan(project, "VERSION=1.0", "docker-push")
     runs = _runs(lines)
-    checks = [i for i, run in enumerate(runs) if " docker-check-" in run]
+    checks = [i for i, run in enumerate(runs) if run.endswith(" docker-check")]
     pushes = [i for i, run in enumerate(runs) if run.endswith(" docker-push")]
-    assert len(checks) == 4 + 2 + 4
+    assert len(checks) == 3
     assert len(pushes) == 3
     assert max(checks) < min(pushes)
     first_list = next(i for i, line in enumerate(lines) if line.startswith("docker manifest push"))
-    last_check = max(i for i, line in enumerate(lines) if " docker-check-" in line)
+    last_check = max(i for i, line in enumerate(lines) if line.endswith(" docker-check"))
     assert last_check < first_list
-    # Each image and arch is built by one run (docker-build) and checked by one.
-    assert runs.count("IMAGE_NAME=cli DIGESTS_DIR=.digests/cli docker-build-riscv64") == 1
+    # Each image is built by one run (docker-build, every arch) and checked by one.
+    assert runs.count("IMAGE_NAME=cli DIGESTS_DIR=.digests/cli docker-build") == 1
+    assert runs.count("IMAGE_NAME=cli DIGESTS_DIR=.digests/cli docker-check") == 1
+    assert not [run for run in runs if "docker-build-" in run or "docker-check-" in run]
     lists = [line.split()[-2] for line in lines if line.startswith("docker manifest push")]
     assert lists == [
         f"localhost:5000/team/{name}:{tag}"
@@ -75,6 +81,37 @@ def test_docker_push_checks_every_image_before_any_list(project: Path) -> None:
         for tag in ("1.0", "latest")
     ]
     assert ">.digests/worker/1.0/pushed" in "\n".join(lines)
+
+
+def test_per_arch_goals_of_an_image_share_its_run(project: Path) -> None:
+    """A CI runner's goals (one image's arches): one run per image builds exactly those
+    arches, at once, in the order of the image's ARCHES; then each is pushed."""
+    goals = ("docker-push-cli-arm64", "docker-build-cli-amd64", "docker-push-worker-arm64")
+    lines = plan(project, "VERSION=1.0", *goals)
+    runs = _runs(lines)
+    assert runs == [
+        "IMAGE_NAME=cli DIGESTS_DIR=.digests/cli docker-build-amd64 docker-build-arm64",
+        "IMAGE_NAME=cli DIGESTS_DIR=.digests/cli docker-check-amd64 docker-check-arm64",
+        "IMAGE_NAME=cli DIGESTS_DIR=.digests/cli docker-push-arm64",
+        "IMAGE_NAME=worker DIGESTS_DIR=.digests/worker docker-build-arm64",
+        "IMAGE_NAME=worker DIGESTS_DIR=.digests/worker docker-check-arm64",
+        "IMAGE_NAME=worker DIGESTS_DIR=.digests/worker docker-push-arm64",
+    ]
+    (bake,) = [
+        line
+        for line in make(
+            project, "-n", "VERSION=1.0", "docker-build-cli-arm64", "docker-build-cli-amd64"
+        ).stdout.splitlines()
+        if line.startswith("docker buildx bake ")
+    ]
+    assert "--set amd64.platform=linux/amd64" in bake and "--set arm64.platform=linux/arm64" in bake
+    pushed = [line for line in lines if line.startswith("docker push ")]
+    assert [line.split()[-1] for line in pushed] == [
+        "localhost:5000/team/cli:arm64-1.0",
+        "localhost:5000/team/worker:arm64-1.0",
+    ]
+    # make names no per-arch goal as having nothing to do: each has an (empty) recipe.
+    assert "Nothing to be done" not in make(project, "-n", "VERSION=1.0", *goals).stdout
 
 
 def test_images_selects_some(project: Path) -> None:

@@ -9,7 +9,8 @@
 #   docker-build-NAME, docker-check-NAME, docker-push-NAME     one image, every arch
 #   docker-build-NAME-ARCH (and check, push)                   one image, one arch
 #   docker-build, docker-check, docker-push, ...               every image of IMAGES
-# make -j runs the images, and each image's arches, in parallel (one jobserver).
+# One run builds an image (every arch it needs at once), then one checks it; make -j runs
+# the images in parallel (one jobserver).
 # A release is every image or none: docker-push builds and checks every arch of every
 # image of IMAGES (the release gate) before it pushes any image's list; docker-manifest
 # checks every image's pushed per-arch images before it makes any list. Each image keeps
@@ -67,15 +68,30 @@ override image_suffixes = $(sort $(subst /,-,$(ARCHES_$(1)) $(if $(filter undefi
 # image-VERB-NAME runs a target of the one-image Makefile (docker-VERB) for the image.
 override image_verbs = $(addsuffix -$(1),image-audit image-push-arch image-multiarch \
 	image-manifest image-manifest-gate image-verify image-clean)
-# One target per image and arch runs its build (and one its check): goals that share an
-# image and arch (docker-build docker-push) share that target, so no two runs build the
-# same tag at once (the image store refuses the second: "already exists").
+# One target per image runs its build (and one its check), for every arch of it this run
+# needs: the run's per-arch goals of the image when every goal is one (docker-push-cli-arm64
+# on a CI runner), else all of them. One run builds them all at once, and goals that share
+# an image share its run, so no two runs build the same tag at once (the image store
+# refuses the second: "already exists").
 override build_suffixes = $(subst /,-,$(if $(filter undefined file,$(origin \
 	ARCHES)),$(ARCHES_$(1)),$(ARCHES)))
+# The per-arch goals of image $(1) and arch suffixes $(2).
+override arch_goals = $(foreach suffix,$(2),$(addsuffix -$(1)-$(suffix),docker-build docker-check docker-push))
+override ARCH_GOALS := $(foreach name,$(IMAGE_NAMES),$(call arch_goals,$(name),$(call image_suffixes,$(name))))
+override ONLY_ARCH_GOALS := $(if $(filter-out $(ARCH_GOALS) clean,$(MAKECMDGOALS)),,$(filter \
+	$(ARCH_GOALS),$(MAKECMDGOALS)))
+# Image $(1)'s goal docker-$(2) (build, check) in its run: every arch, or those goals name
+# (in the order of its ARCHES).
+override ordered_suffixes = $(call build_suffixes,$(1)) $(filter-out $(call build_suffixes,$(1)),$(call \
+	image_suffixes,$(1)))
+override run_goals = $(if $(ONLY_ARCH_GOALS),$(strip $(foreach suffix,$(call ordered_suffixes,$(1)),$(if \
+	$(filter $(call arch_goals,$(1),$(suffix)),$(ONLY_ARCH_GOALS)),docker-$(2)-$(suffix)))),docker-$(2))
 override define image_targets
 .PHONY: docker-build-$(1) docker-check-$(1) docker-push-$(1)
-docker-build-$(1): $(addprefix docker-build-$(1)-,$(call build_suffixes,$(1)))
-docker-check-$(1): $(addprefix docker-check-$(1)-,$(call build_suffixes,$(1)))
+docker-build-$(1): | $$(IMAGES_CLEAN_FIRST)
+	+$$(call in_image,$(1),$$(call run_goals,$(1),build))
+docker-check-$(1): docker-build-$(1)
+	+$$(call in_image,$(1),$$(call run_goals,$(1),check))
 docker-push-$(1): docker-check-$(1) | $$(IMAGES_CLEAN_FIRST)
 	+$$(call in_image,$(1),docker-push)
 .PHONY: $(call image_verbs,$(1))
@@ -84,11 +100,11 @@ $(call image_verbs,$(1)): image-%-$(1):
 endef
 override define arch_targets
 .PHONY: docker-build-$(1)-$(2) docker-check-$(1)-$(2) docker-push-$(1)-$(2)
-docker-build-$(1)-$(2): | $$(IMAGES_CLEAN_FIRST)
-	+$$(call in_image,$(1),docker-build-$(2))
-docker-check-$(1)-$(2): docker-build-$(1)-$(2)
-	+$$(call in_image,$(1),docker-check-$(2))
-docker-push-$(1)-$(2): docker-check-$(1)-$(2)
+docker-build-$(1)-$(2): docker-build-$(1)
+	@:
+docker-check-$(1)-$(2): docker-check-$(1)
+	@:
+docker-push-$(1)-$(2): docker-check-$(1)
 	+$$(call in_image,$(1),docker-push-$(2))
 endef
 $(foreach name,$(IMAGE_NAMES),$(eval $(call image_targets,$(name)))$(foreach \

@@ -349,8 +349,10 @@ override bake_targets = $(subst $(space),$(comma),$(patsubst %,"%":{},$(1)))
 override bake_arches = $(foreach arch,$(1),--set $(arch).platform=$(call platform,$(arch)) \
 	--set $(arch).tags=$(call arch_image,$(arch)))
 override images_and_platforms = $(foreach arch,$(1),$(call arch_image,$(arch)) $(call platform,$(arch)))
+# An arch built in this run has the recipe `:`, so make never says a goal it built has
+# "nothing to be done" (docker-build-amd64 docker-build-arm64, built at once by the first).
 $(BUILD_TARGETS): docker-build-%: $(call stamp,%).id $(if $(BAKING),build-stale)
-	$(if $(filter $*,$(STALE_ARCHES)),,@echo '==> up to date: $(call arch_image,$*) (FORCE=1 builds it anyway)')
+	@$(if $(filter $*,$(STALE_ARCHES)),:,echo '==> up to date: $(call arch_image,$*) (FORCE=1 builds it anyway)')
 
 $(STAMPS): $(call stamp,%).id: $(call stamp,%).args $(call stamp,%).store $(CONTEXT_STAMP) \
 		$(wildcard $(DOCKERFILE) $(THIS_MAKEFILE) $(MK_DIR)mk/*.mk) $(if $(filter 1,$(FORCE)),build-always) \

@@ -304,8 +304,10 @@ ifeq ($(STAMP_KEY),refused)
 $(BUILD_TARGETS): docker-build-%: check-vars check-builder | $(CLEAN_FIRST)
 	$(call build_arch,$*)
 else
+# An arch built in this run has the recipe `:`, so make never says a goal it built has
+# "nothing to be done" (docker-build-amd64 docker-build-arm64, built at once by the first).
 $(BUILD_TARGETS): docker-build-%: $(call stamp,%).id
-	$(if $(filter $*,$(STALE_ARCHES)),,@echo '==> up to date: $(call arch_image,$*) (FORCE=1 builds it anyway)')
+	@$(if $(filter $*,$(STALE_ARCHES)),:,echo '==> up to date: $(call arch_image,$*) (FORCE=1 builds it anyway)')
 
 $(STAMPS): $(call stamp,%).id: $(call stamp,%).args $(call stamp,%).store $(CONTEXT_STAMP) \
 		$(wildcard $(DOCKERFILE) $(THIS_MAKEFILE) $(MK_DIR)mk/*.mk) $(if $(filter 1,$(FORCE)),build-always) \
