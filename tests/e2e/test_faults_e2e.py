@@ -2,6 +2,8 @@
 
 - one arch does not compile: make fails and no list (nor that arch) reaches the registry;
 - the registry is down: make fails, naming the registry;
+- the registry accepts connections and never answers: the docker-manifest gate's reads
+  end after REGISTRY_TIMEOUT (docker and podman), naming the image, and nothing is pushed;
 - the registry needs a login: make fails without one, works after ``docker login``, and the
   password never shows in make's output.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import re
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -106,6 +109,44 @@ def test_registry_down_fails_naming_it(
     errors = [line for line in result.output.splitlines() if "connection refused" in line]
     assert errors and registry in errors[0], result.tail()
     assert "docker-push-amd64] Error" in result.output, result.tail()
+    assert "manifest create" not in result.output, result.tail()
+
+
+@pytest.mark.parametrize("client", ["docker", "podman"])
+def test_registry_that_never_answers_fails_within_the_limit(
+    e2e_env: E2EEnv, tmp_path: Path, local_repos: set[str], client: str
+) -> None:
+    """A registry that takes connections and never replies (a socket that listens and
+    never accepts): docker-manifest's first lookup ends after REGISTRY_TIMEOUT with one
+    line naming the image, make fails, and no list is created."""
+    limit = 3
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        project = new_project(
+            e2e_env,
+            copy_example(tmp_path / "project"),
+            tmp_path / "docker-config",
+            local_repos,
+            name=f"silent-{client}",
+            arches=("amd64", "arm64"),
+            registry=f"127.0.0.1:{silent.getsockname()[1]}",
+        )
+        docker = e2e_env.docker if client == "docker" else e2e_env.podman
+        # podman 4.3 reads $DOCKER_CONFIG/config.json for credentials and fails when it is absent.
+        (project.docker_config / "config.json").write_text("{}\n")
+        started = time.monotonic()
+        result = project.make(
+            "docker-manifest", DOCKER=docker, REGISTRY_TIMEOUT=str(limit), timeout=120
+        )
+        elapsed = time.monotonic() - started
+    assert result.returncode != 0, result.tail()
+    line = (
+        f"make: no answer from the registry for {project.arch_ref('amd64')} within {limit} s"
+        " (REGISTRY_TIMEOUT); no list was pushed."
+    )
+    assert line in result.output, result.tail()
+    assert elapsed < 60, f"make took {elapsed:.0f} s for a {limit} s limit"
     assert "manifest create" not in result.output, result.tail()
 
 

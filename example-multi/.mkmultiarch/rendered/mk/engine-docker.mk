@@ -81,9 +81,9 @@ endef
 # `manifest rm` fails when there is no such local list: nothing to do.
 override drop_list = $(DOCKER) manifest rm $(IMAGE):$(1) >/dev/null 2>&1 || true
 
-override in_registry = $(DOCKER) manifest inspect $(MANIFEST_FLAGS) $(1) >/dev/null 2>&1
+override in_registry = $(registry_read)$(DOCKER) manifest inspect $(MANIFEST_FLAGS) $(1) >/dev/null 2>&1
 
-override list_json = $(DOCKER) manifest inspect $(MANIFEST_FLAGS) $(1)
+override list_json = $(registry_read)$(DOCKER) manifest inspect $(MANIFEST_FLAGS) $(1)
 
 # docker-check (mk/common.mk): the image's platform, variant included, and the
 # entrypoint copied out, following a link (-L).

@@ -54,14 +54,15 @@ endef
 override drop_list = $(DOCKER) image rm $(IMAGE):$(1) >/dev/null 2>&1 || true
 
 # podman 4 cannot inspect a remote image over plain HTTP, but it can list a
-# repository's tags: is TAG among them?
-override in_registry = $(DOCKER) search --list-tags --limit 100000 $(MANIFEST_FLAGS) $(IMAGE) 2>/dev/null \
-	| awk 'NR > 1 { print $$2 }' | grep -xF $(2) >/dev/null
+# repository's tags: is TAG among them? (The list is read first, so a read that ran
+# out of time keeps its exit status, 124.)
+override in_registry = { listed=$$($(registry_read)$(DOCKER) search --list-tags --limit 100000 \
+	$(MANIFEST_FLAGS) $(IMAGE) 2>/dev/null) && awk 'NR > 1 { print $$2 }' <<<"$$listed" | grep -xF $(2) >/dev/null; }
 
 # podman copies the pushed list into a scratch local list to print it.
 override list_json = scratch=localhost/mkmultiarch-inspect:$$$$; \
 	$(DOCKER) manifest create "$$scratch" >/dev/null \
-	&& $(DOCKER) manifest add --all $(MANIFEST_FLAGS) "$$scratch" docker://$(1) >/dev/null \
+	&& $(registry_read)$(DOCKER) manifest add --all $(MANIFEST_FLAGS) "$$scratch" docker://$(1) >/dev/null \
 	&& $(DOCKER) manifest inspect "$$scratch"; \
 	status=$$?; $(DOCKER) manifest rm "$$scratch" >/dev/null 2>&1 || true; exit $$status
 

@@ -44,7 +44,7 @@ override define save_digest
 	@echo "==> pushed $(IMAGE)@$$(cat $(DIGESTS)/$(1)) for $(call platform,$(1))"
 endef
 
-override list_json = $(DOCKER) buildx imagetools inspect --raw $(1)
+override list_json = $(registry_read)$(DOCKER) buildx imagetools inspect --raw $(1)
 
 # docker-check (mk/common.mk): the image's platform, variant included, and the
 # entrypoint copied out, following a link (-L).
@@ -53,6 +53,7 @@ override PLATFORM_HAS_VARIANT := 1
 override CP_FLAGS := -L
 # Each pushed list's digest, as the registry has it (the sha256 of its raw bytes).
 override released = for tag in $(LIST_TAGS); do \
-		digest=sha256:$$($(call list_json,"$(IMAGE):$$tag") | sha256sum | cut -d' ' -f1); \
+		digest=sha256:$$($(call list_json,"$(IMAGE):$$tag") | sha256sum | cut -d' ' -f1) \
+			|| { status=$$?; $(call read_failed,$(IMAGE):$$tag,); }; \
 		$(call record_index,$$tag); \
 	done

@@ -22,6 +22,10 @@
 #   $(run_verify)               shell: make docker-verify (mkmultiarch verify, else check_platforms)
 #   $(require_pushed)           shell: fail unless every per-arch image is in the registry
 #   $(call check_platforms,L)   shell: fail unless each list in L (shell words) has every platform of ARCHES
+#   $(registry_read)            prefix of a command that reads from the registry: ends it after
+#                               REGISTRY_TIMEOUT seconds (exit 124)
+#   $(call read_failed,WHAT,END)  shell: say why reading WHAT failed ($$status: 124 is the time
+#                               limit), END closing the line, and exit 1
 #   $(list_platforms)           shell: print os/arch[/variant] of each entry of the list JSON on stdin
 #   $(call remove_image,REF)    recipe line: remove a local image if there is one
 #   $(call remove_list,TAG)     recipe line: remove the local list IMAGE:TAG (the engine's drop_list)
@@ -30,7 +34,7 @@
 # Exported so check-vars (and help) read them from the environment: no value is
 # ever pasted into shell code before it has been checked.
 export IMG REGISTRY VERSION REVISION LATEST INSECURE DOCKER DOCKERFILE CONTEXT SOURCE THIS_MAKEFILE
-export EXTRA_BUILD_ARGS TAGS DIGESTS_DIR FORCE
+export EXTRA_BUILD_ARGS TAGS DIGESTS_DIR FORCE REGISTRY_TIMEOUT
 export GO_IMAGE RUNTIME_IMAGE
 
 override SUPPORTED_ARCHES := amd64 arm64 arm/v6 arm/v7 386 ppc64le s390x riscv64
@@ -103,6 +107,8 @@ check-vars:
 			"e.g. TAGS=\"version minor major\" (latest is LATEST=1)" >&2; exit 2; }
 	@[[ $$INSECURE =~ ^[01]$$ ]] || { echo "make: INSECURE='$$INSECURE' is not allowed: use 1 or 0" >&2; exit 2; }
 	@[[ $$FORCE =~ ^[01]$$ ]] || { echo "make: FORCE='$$FORCE' is not allowed: use 1 or 0" >&2; exit 2; }
+	@[[ $$REGISTRY_TIMEOUT =~ ^[1-9][0-9]{0,4}$$ ]] || { echo "make: REGISTRY_TIMEOUT='$$REGISTRY_TIMEOUT'" \
+		"is not allowed: use whole seconds, 1 to 99999" >&2; exit 2; }
 	@for name in DOCKER DOCKERFILE CONTEXT DIGESTS_DIR; do \
 		[[ $${!name} =~ ^[A-Za-z0-9_./][A-Za-z0-9_./-]*$$ ]] || { \
 			echo "make: $$name='$${!name}' is not allowed: use a plain path" \
@@ -182,12 +188,28 @@ override define log_in
 			$(REGISTRY)
 endef
 
+# Every read from the registry (in_registry, list_json, the gate's pulls) runs under
+# registry_read: coreutils timeout (gtimeout: macOS with coreutils) ends it after
+# REGISTRY_TIMEOUT seconds, so a registry that stops answering fails the run instead
+# of holding a CI job until the job's own limit. Without either command a read waits
+# as long as the client does. Builds and pushes have no limit: their time is the work.
+override timeout_cmd := $(notdir $(firstword $(shell command -v timeout gtimeout 2>/dev/null)))
+override registry_read = $(if $(timeout_cmd),$(timeout_cmd) "$$REGISTRY_TIMEOUT" )
+override read_failed = { if ((status == 124)); then \
+		echo "make: no answer from the registry for $(1) within $$REGISTRY_TIMEOUT s" \
+			"(REGISTRY_TIMEOUT)$(2)" >&2; \
+	else echo "make: cannot read $(1) from the registry (exit $$status; its error is above)$(2)" >&2; fi; \
+	exit 1; }
+
 # docker-manifest's guard: fail, naming them, unless every per-arch image of
-# this version is in the registry (the engine's in_registry asks).
+# this version is in the registry (the engine's in_registry asks; no answer in
+# time is no answer, not a missing image).
 override require_pushed = missing=(); \
 	for suffix in $(ARCH_SUFFIXES); do \
 		image=$(IMAGE):$$suffix-$(VERSION); \
-		$(call in_registry,"$$image","$$suffix-$(VERSION)") || missing+=("$$image"); \
+		$(call in_registry,"$$image","$$suffix-$(VERSION)") || { status=$$?; \
+			((status != 124)) || $(call read_failed,$$image,; no list was pushed.); \
+			missing+=("$$image"); }; \
 	done; \
 	if [[ -n "$${missing[*]:-}" ]]; then \
 		echo "make: not in the registry: $${missing[*]}." \
@@ -200,7 +222,7 @@ override require_pushed = missing=(); \
 # of ARCHES, variant included (arm/v6 is not arm/v7).
 override check_platforms = arches=($(ARCHES)); \
 	for list in $(1); do \
-		manifest=$$($(call list_json,"$$list")); \
+		manifest=$$($(call list_json,"$$list")) || { status=$$?; $(call read_failed,$$list,); }; \
 		platforms=$$(printf '%s\n' "$$manifest" | $(list_platforms)); \
 		for arch in "$${arches[@]}"; do \
 			grep -qxF "linux/$$arch" <<<"$$platforms" \
@@ -439,7 +461,8 @@ override check_elf = case $$suffix in \
 # other runners), so each is pulled for its platform and checked the same way.
 override check_pushed = for arch in $(ARCH_SUFFIXES); do \
 		image=$(IMAGE):$$arch-$(VERSION); \
-		$(strip $(DOCKER) pull $(TRANSFER_FLAGS)) -q --platform "linux/$${arch/-//}" "$$image" >/dev/null; \
+		$(registry_read)$(strip $(DOCKER) pull $(TRANSFER_FLAGS)) -q --platform "linux/$${arch/-//}" \
+			"$$image" >/dev/null || { status=$$?; $(call read_failed,$$image,; no list was pushed.); }; \
 		$(call check_image,"$$image","$$arch"); \
 	done
 # After a list is pushed ($$digest in the shell): print it, and keep the digest in

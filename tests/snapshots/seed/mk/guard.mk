@@ -8,7 +8,7 @@
 # expands it. The message names the variable, never its value. Other
 # environment variables (REGISTRY_PASSWORD itself) are not make's business.
 override SETTINGS := IMG REGISTRY VERSION REVISION ARCHES LATEST TAGS INSECURE FORCE DOCKER DIGESTS_DIR \
-	DOCKERFILE CONTEXT EXTRA_BUILD_ARGS GO_IMAGE RUNTIME_IMAGE SOURCE \
+	REGISTRY_TIMEOUT DOCKERFILE CONTEXT EXTRA_BUILD_ARGS GO_IMAGE RUNTIME_IMAGE SOURCE \
 	DOCKER_BUILDKIT BUILDX_NO_DEFAULT_ATTESTATIONS
 override outside = $(filter command $(if $(filter $(1),$(SETTINGS)),environment),$(firstword $(origin $(1))))
 $(foreach name,$(.VARIABLES),$(if $(and $(call outside,$(name)),$(findstring $$,$(value $(name)))),$(error \
