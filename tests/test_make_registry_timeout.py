@@ -34,7 +34,9 @@ def stand_in(project: Path, name: str, hangs_on: str, fails_on: str = "") -> Pat
     script = project / name
     lines = ["#!/usr/bin/env bash", f'if [[ "$*" == "{hangs_on}"* ]]; then exec sleep {HANG_S}; fi']
     if fails_on:
-        lines.append(f'if [[ "$*" == "{fails_on}"* ]]; then echo "no such manifest" >&2; exit 1; fi')
+        lines.append(
+            f'if [[ "$*" == "{fails_on}"* ]]; then echo "no such manifest" >&2; exit 1; fi'
+        )
     script.write_text("\n".join(lines) + "\n" + inspect_answers(str(state)) + "exit 0\n")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return script
