@@ -146,7 +146,9 @@ def test_registry_that_never_answers_fails_within_the_limit(
         " (REGISTRY_TIMEOUT); no list was pushed."
     )
     assert line in result.output, result.tail()
-    assert elapsed < 60, f"make took {elapsed:.0f} s for a {limit} s limit"
+    # The docker client takes the TERM at the limit as "cancel" and goes on waiting (for its
+    # own 10 s TLS handshake limit, twice): the KILL 2 s later is what ends it.
+    assert elapsed < limit + 2 + 8, f"make took {elapsed:.0f} s for a {limit} s limit"
     assert "manifest create" not in result.output, result.tail()
 
 

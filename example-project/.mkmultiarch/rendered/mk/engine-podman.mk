@@ -57,7 +57,8 @@ override drop_list = $(DOCKER) image rm $(IMAGE):$(1) >/dev/null 2>&1 || true
 # repository's tags: is TAG among them? (The list is read first, so a read that ran
 # out of time keeps its exit status, 124.)
 override in_registry = { listed=$$($(registry_read)$(DOCKER) search --list-tags --limit 100000 \
-	$(MANIFEST_FLAGS) $(IMAGE) 2>/dev/null) && awk 'NR > 1 { print $$2 }' <<<"$$listed" | grep -xF $(2) >/dev/null; }
+	$(MANIFEST_FLAGS) $(IMAGE) 2>/dev/null) \
+	&& awk 'NR > 1 { print $$2 }' <<<"$$listed" | grep -xF $(2) >/dev/null; }
 
 # podman copies the pushed list into a scratch local list to print it.
 override list_json = scratch=localhost/mkmultiarch-inspect:$$$$; \

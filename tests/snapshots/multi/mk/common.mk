@@ -22,10 +22,10 @@
 #   $(run_verify)               shell: make docker-verify (mkmultiarch verify, else check_platforms)
 #   $(require_pushed)           shell: fail unless every per-arch image is in the registry
 #   $(call check_platforms,L)   shell: fail unless each list in L (shell words) has every platform of ARCHES
-#   $(registry_read)            prefix of a command that reads from the registry: ends it after
-#                               REGISTRY_TIMEOUT seconds (exit 124)
-#   $(call read_failed,WHAT,END)  shell: say why reading WHAT failed ($$status: 124 is the time
-#                               limit), END closing the line, and exit 1
+#   $(registry_read)            prefix of a command that reads from the registry: stops it after
+#                               REGISTRY_TIMEOUT seconds (exit 124, or 137 if it had to be killed)
+#   $(call read_failed,WHAT,END)  shell: say why reading WHAT failed ($$status; timed_out: the
+#                               time limit), END closing the line, and exit 1
 #   $(list_platforms)           shell: print os/arch[/variant] of each entry of the list JSON on stdin
 #   $(call remove_image,REF)    recipe line: remove a local image if there is one
 #   $(call remove_list,TAG)     recipe line: remove the local list IMAGE:TAG (the engine's drop_list)
@@ -203,13 +203,16 @@ override define log_in
 endef
 
 # Every read from the registry (in_registry, list_json, the gate's pulls) runs under
-# registry_read: coreutils timeout (gtimeout: macOS with coreutils) ends it after
+# registry_read: coreutils timeout (gtimeout: macOS with coreutils) stops it after
 # REGISTRY_TIMEOUT seconds, so a registry that stops answering fails the run instead
-# of holding a CI job until the job's own limit. Without either command a read waits
-# as long as the client does. Builds and pushes have no limit: their time is the work.
+# of holding a CI job until the job's own limit. The docker client takes a TERM as
+# "cancel" and may go on waiting, so a KILL follows 2 s later. timeout then exits 124
+# (TERM) or 137 (KILL): timed_out. Without timeout or gtimeout a read waits as long
+# as the client does. Builds and pushes have no limit: their time is the work.
 override timeout_cmd := $(notdir $(firstword $(shell command -v timeout gtimeout 2>/dev/null)))
-override registry_read = $(if $(timeout_cmd),$(timeout_cmd) "$$REGISTRY_TIMEOUT" )
-override read_failed = { if ((status == 124)); then \
+override registry_read = $(if $(timeout_cmd),$(timeout_cmd) --kill-after=2 "$$REGISTRY_TIMEOUT" )
+override timed_out = ((status == 124 || status == 137))
+override read_failed = { if $(timed_out); then \
 		echo "make: no answer from the registry for $(1) within $$REGISTRY_TIMEOUT s" \
 			"(REGISTRY_TIMEOUT)$(2)" >&2; \
 	else echo "make: cannot read $(1) from the registry (exit $$status; its error is above)$(2)" >&2; fi; \
@@ -222,7 +225,7 @@ override require_pushed = missing=(); \
 	for suffix in $(ARCH_SUFFIXES); do \
 		image=$(IMAGE):$$suffix-$(VERSION); \
 		$(call in_registry,"$$image","$$suffix-$(VERSION)") || { status=$$?; \
-			((status != 124)) || $(call read_failed,$$image,; no list was pushed.); \
+			if $(timed_out); then $(call read_failed,$$image,; no list was pushed.); fi; \
 			missing+=("$$image"); }; \
 	done; \
 	if [[ -n "$${missing[*]:-}" ]]; then \
