@@ -55,7 +55,7 @@ override drop_list = $(DOCKER) image rm $(IMAGE):$(1) >/dev/null 2>&1 || true
 
 # podman 4 cannot inspect a remote image over plain HTTP, but it can list a
 # repository's tags: is TAG among them? (The list is read first, so a read that ran
-# out of time keeps its exit status, 124.)
+# out of time keeps timeout's exit status for require_pushed.)
 override in_registry = { listed=$$($(registry_read)$(DOCKER) search --list-tags --limit 100000 \
 	$(MANIFEST_FLAGS) $(IMAGE) 2>/dev/null) \
 	&& awk 'NR > 1 { print $$2 }' <<<"$$listed" | grep -xF $(2) >/dev/null; }
