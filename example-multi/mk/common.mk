@@ -24,8 +24,8 @@
 #   $(call check_platforms,L)   shell: fail unless each list in L (shell words) has every platform of ARCHES
 #   $(registry_read)            prefix of a command that reads from the registry: stops it after
 #                               REGISTRY_TIMEOUT seconds (exit 124, or 137 if it had to be killed)
-#   $(call read_failed,WHAT,END)  shell: say why reading WHAT failed ($$status; timed_out: the
-#                               time limit), END closing the line, and exit 1
+#   $(call read_failed,WHAT,END)  shell, right after a failed read: say why reading WHAT failed
+#                               (no_answer: the time limit), END closing the line, and exit 1
 #   $(list_platforms)           shell: print os/arch[/variant] of each entry of the list JSON on stdin
 #   $(call remove_image,REF)    recipe line: remove a local image if there is one
 #   $(call remove_list,TAG)     recipe line: remove the local list IMAGE:TAG (the engine's drop_list)
@@ -212,11 +212,10 @@ endef
 override timeout_cmd := $(notdir $(firstword $(shell command -v timeout gtimeout 2>/dev/null)))
 override registry_read = $(if $(timeout_cmd),$(timeout_cmd) --kill-after=2 "$$REGISTRY_TIMEOUT" )
 override timed_out = ((status == 124 || status == 137))
-override read_failed = { if $(timed_out); then \
-		echo "make: no answer from the registry for $(1) within $$REGISTRY_TIMEOUT s" \
-			"(REGISTRY_TIMEOUT)$(2)" >&2; \
-	else echo "make: cannot read $(1) from the registry (exit $$status; its error is above)$(2)" >&2; fi; \
-	exit 1; }
+override no_answer = { echo "make: no answer from the registry for $(1) within $$REGISTRY_TIMEOUT s" \
+	"(REGISTRY_TIMEOUT)$(2)" >&2; exit 1; }
+override read_failed = { status=$$?; if $(timed_out); then $(call no_answer,$(1),$(2)); fi; \
+	echo "make: cannot read $(1) from the registry (exit $$status; its error is above)$(2)" >&2; exit 1; }
 
 # docker-manifest's guard: fail, naming them, unless every per-arch image of
 # this version is in the registry (the engine's in_registry asks; no answer in
@@ -225,7 +224,7 @@ override require_pushed = missing=(); \
 	for suffix in $(ARCH_SUFFIXES); do \
 		image=$(IMAGE):$$suffix-$(VERSION); \
 		$(call in_registry,"$$image","$$suffix-$(VERSION)") || { status=$$?; \
-			if $(timed_out); then $(call read_failed,$$image,; no list was pushed.); fi; \
+			if $(timed_out); then $(call no_answer,$$image,; no list was pushed.); fi; \
 			missing+=("$$image"); }; \
 	done; \
 	if [[ -n "$${missing[*]:-}" ]]; then \
@@ -239,7 +238,7 @@ override require_pushed = missing=(); \
 # of ARCHES, variant included (arm/v6 is not arm/v7).
 override check_platforms = arches=($(ARCHES)); \
 	for list in $(1); do \
-		manifest=$$($(call list_json,"$$list")) || { status=$$?; $(call read_failed,$$list,); }; \
+		manifest=$$($(call list_json,"$$list")) || $(call read_failed,$$list,); \
 		platforms=$$(printf '%s\n' "$$manifest" | $(list_platforms)); \
 		for arch in "$${arches[@]}"; do \
 			grep -qxF "linux/$$arch" <<<"$$platforms" \
@@ -482,7 +481,7 @@ override check_elf = case $$suffix in \
 override check_pushed = for arch in $(ARCH_SUFFIXES); do \
 		image=$(IMAGE):$$arch-$(VERSION); \
 		$(registry_read)$(strip $(DOCKER) pull $(TRANSFER_FLAGS)) -q --platform "linux/$${arch/-//}" \
-			"$$image" >/dev/null || { status=$$?; $(call read_failed,$$image,; no list was pushed.); }; \
+			"$$image" >/dev/null || $(call read_failed,$$image,; no list was pushed.); \
 		$(call check_image,"$$image","$$arch"); \
 	done
 # After a list is pushed ($$digest in the shell): print it, and keep the digest in

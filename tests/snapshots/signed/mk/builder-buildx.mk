@@ -54,7 +54,7 @@ override CP_FLAGS := -L
 # Each pushed list's digest, as the registry has it (the sha256 of its raw bytes).
 override released = for tag in $(LIST_TAGS); do \
 		digest=sha256:$$($(call list_json,"$(IMAGE):$$tag") | sha256sum | cut -d' ' -f1) \
-			|| { status=$$?; $(call read_failed,$(IMAGE):$$tag,); }; \
+			|| $(call read_failed,$(IMAGE):$$tag,); \
 		$(call record_index,$$tag); \
 	done; \
 	$(sign_index)
