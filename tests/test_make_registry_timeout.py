@@ -134,3 +134,38 @@ def test_registry_timeout_is_whole_seconds(tmp_path: Path, value: str) -> None:
     assert result.returncode == 2
     assert f"make: REGISTRY_TIMEOUT='{value}' is not allowed: use whole seconds" in result.stderr
     assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize(
+    ("config", "client", "lists"),
+    [("seed", "docker", "manifest inspect"), ("podman", "podman", "manifest inspect")],
+    ids=["docker", "podman"],
+)
+def test_an_endless_list_is_cut_at_4_mib(
+    tmp_path: Path, config: str, client: str, lists: str
+) -> None:
+    """docker-verify without mkmultiarch reads a list into the shell: a reply that never
+    ends stops at 4 MiB with one line, long before the (default) time limit."""
+    data = CONFIGS[config]
+    render_into(tmp_path, data)
+    script = tmp_path / client
+    script.write_text(
+        "#!/usr/bin/env bash\n"
+        f'if [[ "$*" == "{lists}"* ]]; then exec yes \'{{"platform": {{}}}}\'; fi\nexit 0\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    started = time.monotonic()
+    result = make(
+        tmp_path,
+        f"DOCKER={script}",
+        "VERSION=1",
+        "ARCHES=amd64",
+        "docker-verify",
+        env=NO_MKMULTIARCH,
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode != 0
+    image = f"{data.get('registry', 'docker.io')}/{data['image']}:1"
+    line = f"make: {image}: the registry's reply is over 4194304 bytes (a list is a few KiB)"
+    assert line in result.stderr, result.stderr
+    assert elapsed < 20, f"{elapsed:.1f} s: the reply was read past the limit"

@@ -201,6 +201,8 @@ override timed_out = ((status == 124 || status == 137))
 override no_answer = { echo "make: no answer from the registry for $(1) within $$REGISTRY_TIMEOUT s" \
 	"(REGISTRY_TIMEOUT)$(2)" >&2; exit 1; }
 override read_failed = { status=$$?; if $(timed_out); then $(call no_answer,$(1),$(2)); fi; \
+	if ((status == 141)); then echo "make: $(1): the registry's reply is over $(LIST_MAX_BYTES) bytes" \
+		"(a list is a few KiB): not read further$(2)" >&2; exit 1; fi; \
 	echo "make: cannot read $(1) from the registry (exit $$status; its error is above)$(2)" >&2; exit 1; }
 
 # docker-manifest's guard: fail, naming them, unless every per-arch image of
@@ -221,10 +223,14 @@ override require_pushed = missing=(); \
 
 # docker-verify's check where mkmultiarch is not installed: list_json (the
 # engine's, or buildx's) prints each pushed list, which must hold every platform
-# of ARCHES, variant included (arm/v6 is not arm/v7).
+# of ARCHES, variant included (arm/v6 is not arm/v7). A list is read up to 4 MiB
+# (a registry's own limit for a manifest): past it head stops reading, the client
+# dies of SIGPIPE (141), and read_failed says the reply was too large.
+override LIST_MAX_BYTES := 4194304
 override check_platforms = arches=($(ARCHES)); \
 	for list in $(1); do \
-		manifest=$$($(call list_json,"$$list")) || $(call read_failed,$$list,); \
+		manifest=$$({ $(call list_json,"$$list"); } | head -c $(LIST_MAX_BYTES)) \
+			|| $(call read_failed,$$list,); \
 		platforms=$$(printf '%s\n' "$$manifest" | $(list_platforms)); \
 		for arch in "$${arches[@]}"; do \
 			grep -qxF "linux/$$arch" <<<"$$platforms" \
