@@ -82,7 +82,8 @@ override VERIFY_FLAGS := $(if $(filter 1,$(INSECURE)),--insecure)
 # One directory per version: the pushed list's digest (index).
 override DIGESTS := $(DIGESTS_DIR)/$(VERSION)
 
-# The settings, checked before anything uses them (each prints what is allowed).
+# The settings, checked before anything uses them (each prints what is allowed), in
+# one shell: a shell per check cost 5 ms each, on every run.
 # None may start with - : it would become a flag (REGISTRY=--debug would turn
 # docker login into a login to Docker Hub). make -i would run on past a refusal.
 $(if $(findstring i,$(filter-out -%,$(firstword $(MAKEFLAGS)))),$(error make -i would run commands \
@@ -91,37 +92,37 @@ $(if $(findstring i,$(filter-out -%,$(firstword $(MAKEFLAGS)))),$(error make -i 
 check-vars:
 	@[[ $$IMG =~ ^[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$$ ]] || { \
 		echo "make: IMG='$$IMG' is not allowed: use lowercase letters, digits and . _ -" \
-			"separated by /, e.g. org/app" >&2; exit 2; }
-	@[[ $$REGISTRY =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?$$ ]] || { \
+			"separated by /, e.g. org/app" >&2; exit 2; }; \
+	[[ $$REGISTRY =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?$$ ]] || { \
 		echo "make: REGISTRY='$$REGISTRY' is not allowed: use host[:port]," \
-			"e.g. docker.io or localhost:5000" >&2; exit 2; }
-	@[[ $$VERSION =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$$ ]] || { \
+			"e.g. docker.io or localhost:5000" >&2; exit 2; }; \
+	[[ $$VERSION =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$$ ]] || { \
 		echo "make: VERSION='$$VERSION' is not a valid tag: use letters, digits, _ . -" \
-			"(at most 128, not starting with . or -)" >&2; exit 2; }
-	@[[ $$REVISION =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$$ ]] || { \
+			"(at most 128, not starting with . or -)" >&2; exit 2; }; \
+	[[ $$REVISION =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$$ ]] || { \
 		echo "make: REVISION='$$REVISION' is not allowed: use letters, digits, _ . -" \
-			"(not starting with . or -)" >&2; exit 2; }
-	@[[ $$LATEST =~ ^[01]$$ ]] || { echo "make: LATEST='$$LATEST' is not allowed: use 1 or 0" >&2; exit 2; }
-	@[[ " $$TAGS " =~ \ version\  && $$TAGS =~ ^\ *(version|minor|major)(\ +(version|minor|major))*\ *$$ ]] || { \
+			"(not starting with . or -)" >&2; exit 2; }; \
+	[[ $$LATEST =~ ^[01]$$ ]] || { echo "make: LATEST='$$LATEST' is not allowed: use 1 or 0" >&2; exit 2; }; \
+	[[ " $$TAGS " =~ \ version\  && $$TAGS =~ ^\ *(version|minor|major)(\ +(version|minor|major))*\ *$$ ]] || { \
 		echo "make: TAGS='$$TAGS' is not allowed: use version, and optionally minor and major," \
-			"e.g. TAGS=\"version minor major\" (latest is LATEST=1)" >&2; exit 2; }
-	@[[ $$INSECURE =~ ^[01]$$ ]] || { echo "make: INSECURE='$$INSECURE' is not allowed: use 1 or 0" >&2; exit 2; }
-	@[[ $$FORCE =~ ^[01]$$ ]] || { echo "make: FORCE='$$FORCE' is not allowed: use 1 or 0" >&2; exit 2; }
-	@[[ $$REGISTRY_TIMEOUT =~ ^[1-9][0-9]{0,4}$$ ]] || { echo "make: REGISTRY_TIMEOUT='$$REGISTRY_TIMEOUT'" \
-		"is not allowed: use whole seconds, 1 to 99999" >&2; exit 2; }
-	@for name in DOCKER DOCKERFILE CONTEXT DIGESTS_DIR; do \
+			"e.g. TAGS=\"version minor major\" (latest is LATEST=1)" >&2; exit 2; }; \
+	[[ $$INSECURE =~ ^[01]$$ ]] || { echo "make: INSECURE='$$INSECURE' is not allowed: use 1 or 0" >&2; exit 2; }; \
+	[[ $$FORCE =~ ^[01]$$ ]] || { echo "make: FORCE='$$FORCE' is not allowed: use 1 or 0" >&2; exit 2; }; \
+	[[ $$REGISTRY_TIMEOUT =~ ^[1-9][0-9]{0,4}$$ ]] || { echo "make: REGISTRY_TIMEOUT='$$REGISTRY_TIMEOUT'" \
+		"is not allowed: use whole seconds, 1 to 99999" >&2; exit 2; }; \
+	for name in DOCKER DOCKERFILE CONTEXT DIGESTS_DIR; do \
 		[[ $${!name} =~ ^[A-Za-z0-9_./][A-Za-z0-9_./-]*$$ ]] || { \
 			echo "make: $$name='$${!name}' is not allowed: use a plain path" \
 				"(letters, digits, _ . / -, not starting with -)" >&2; exit 2; }; \
-	done
-	@for name in GO_IMAGE RUNTIME_IMAGE; do \
+	done; \
+	for name in GO_IMAGE RUNTIME_IMAGE; do \
 		[[ $${!name} =~ ^[A-Za-z0-9][A-Za-z0-9._/:@-]*$$ ]] || { \
 			echo "make: $$name='$${!name}' is not allowed: use an image reference," \
 				"e.g. golang:1.23 (not starting with -)" >&2; exit 2; }; \
-	done
-	@[[ $$SOURCE =~ ^(https?://[A-Za-z0-9._~%/:-]+)?$$ ]] || { \
-		echo "make: SOURCE='$$SOURCE' is not allowed: use an http(s) URL without credentials" >&2; exit 2; }
-	@$(check_extra_build_args)
+	done; \
+	[[ $$SOURCE =~ ^(https?://[A-Za-z0-9._~%/:-]+)?$$ ]] || { \
+		echo "make: SOURCE='$$SOURCE' is not allowed: use an http(s) URL without credentials" >&2; exit 2; }; \
+	$(check_extra_build_args)
 
 # EXTRA_BUILD_ARGS: NAME=value words of safe characters (checked as a whole
 # before any word is looked at), none of them an argument the Makefile passes
@@ -326,13 +327,18 @@ override write_store_ids = lines=$$($(DOCKER) image inspect \
 	2>/dev/null) || true; declare -A ids=(); \
 	while read -r id names; do for name in $$names; do ids[$$name]=$$id; done; done <<<"$$lines"; \
 	$(foreach arch,$(1),$(call write_store_id,$(call arch_image,$(arch)),$(call stamp,$(arch)).store))
-override write_store_id = printf '%s\n' "$${ids[$(1)]:-$${ids[$(call familiar,$(1))]:-}}" \
-	| $(call write_if_changed,$(2));
+override write_store_id = printf -v id '%s\n' "$${ids[$(1)]:-$${ids[$(call familiar,$(1))]:-}}"; \
+	$(call write_text_if_changed,$(2),id);
 # Stdin into the file $(1), only when it differs from what the file holds. Where BUILD_DIR
 # cannot be written (a read-only HOME), nothing is: the stamp is never made, every arch builds.
 override write_if_changed = { mkdir -p $(dir $(1)) 2>/dev/null && cat >$(1).$$$$ \
 	&& if cmp -s $(1).$$$$ $(1); then rm -f $(1).$$$$; else mv -f $(1).$$$$ $(1); fi; } \
 	2>/dev/null || { cat >/dev/null; rm -f $(1).$$$$; }
+# The same for the text in the shell variable $(2), with bash builtins alone: a stamp that
+# did not change costs no process (twelve of them are read on every run).
+override write_text_if_changed = { old=; IFS= read -r -d '' old <$(1) || true; [[ $$old == "$$$(2)" ]] \
+	|| { mkdir -p $(dir $(1)) && printf '%s' "$$$(2)" >$(1).$$$$ && mv -f $(1).$$$$ $(1); }; } \
+	2>/dev/null || rm -f $(1).$$$$
 .PHONY: stamp-input build-always
 
 # The stamps of the built arches $(1): the image IDs the builds left in the local store.
@@ -363,34 +369,37 @@ override bake_targets = $(subst $(space),$(comma),$(patsubst %,"%":{},$(1)))
 override bake_arches = $(foreach arch,$(1),--set $(arch).platform=$(call platform,$(arch)) \
 	--set $(arch).tags=$(call arch_image,$(arch)))
 override images_and_platforms = $(foreach arch,$(1),$(call arch_image,$(arch)) $(call platform,$(arch)))
-# An arch built in this run has the recipe `:`, so make never says a goal it built has
-# "nothing to be done" (docker-build-amd64 docker-build-arm64, built at once by the first).
+# An arch built in this run runs no shell, but `:` when it is a goal itself, so make never
+# says a goal it built has "nothing to be done" (docker-build-amd64 docker-build-arm64,
+# built at once by the first). A recipe that expands to nothing costs no process.
 $(BUILD_TARGETS): docker-build-%: $(call stamp,%).id $(if $(BAKING),build-stale)
-	@$(if $(filter $*,$(STALE_ARCHES)),:,echo '==> up to date: $(call arch_image,$*) (FORCE=1 builds it anyway)')
+	@$(if $(filter $*,$(STALE_ARCHES)),$(if $(filter $@,$(MAKECMDGOALS)),:),echo \
+		'==> up to date: $(call arch_image,$*) (FORCE=1 builds it anyway)')
 
 $(STAMPS): $(call stamp,%).id: $(call stamp,%).args $(call stamp,%).store $(CONTEXT_STAMP) \
 		$(wildcard $(DOCKERFILE) $(THIS_MAKEFILE) $(MK_DIR)mk/*.mk) $(if $(filter 1,$(FORCE)),build-always) \
 		| check-builder $(CLEAN_FIRST)
-	@rm -f $@$(eval override STALE_ARCHES += $*)
+	@$(eval override STALE_ARCHES += $*)$(if $(BAKING),,rm -f $@)
 	$(if $(BAKING),,$(call build_arch,$*))
 	$(if $(BAKING),,$(call save_stamps,$*))
 
 .PHONY: build-stale
 build-stale: $(foreach arch,$(RUN_ARCHES),$(call stamp,$(arch)).id) | check-builder $(CLEAN_FIRST)
+	@$(if $(STALE_ARCHES),rm -f $(foreach arch,$(STALE_ARCHES),$(call stamp,$(arch)).id))
 	$(if $(STALE_ARCHES),$(if $(HAS_BUILDX),$(call build_arches,$(STALE_ARCHES)),$(foreach \
 		arch,$(STALE_ARCHES),$(call build_arch,$(arch)))))
 	$(if $(STALE_ARCHES),$(call save_stamps,$(STALE_ARCHES)))
 
-$(STAMPS:.id=.args): $(call stamp,%).args: stamp-input | check-builder $(CLEAN_FIRST)
-	@printf '%s\n' $(call stamp_values,$*) | $(call write_if_changed,$@)
+# Every arch's .args and .store, written in one shell (the store's IDs in one client call)
+# by stamp-values; make reads each file's time after. An empty recipe runs no shell.
+$(STAMPS:.id=.args): $(call stamp,%).args: stamp-values ;
+$(STAMPS:.id=.store): $(call stamp,%).store: stamp-values ;
 
-# Every arch's .store in one client call (store-ids); make reads each file's time after.
-$(STAMPS:.id=.store): $(call stamp,%).store: store-ids
-	@:
-
-.PHONY: store-ids
-store-ids: stamp-input | check-builder $(CLEAN_FIRST)
-	@$(call write_store_ids,$(ARCH_SUFFIXES))
+.PHONY: stamp-values
+stamp-values: stamp-input | check-builder $(CLEAN_FIRST)
+	@$(foreach arch,$(ARCH_SUFFIXES),printf -v args '%s\n' $(call stamp_values,$(arch)); \
+		$(call write_text_if_changed,$(call stamp,$(arch)).args,args);) \
+	$(call write_store_ids,$(ARCH_SUFFIXES))
 
 $(CONTEXT_STAMP): stamp-input | check-vars $(CLEAN_FIRST)
 	@{ find $(CONTEXT_DIR) \( $(foreach dir,.git .mkmultiarch .digests,-path $(CONTEXT_DIR)/$(dir) -o) \
